@@ -1,0 +1,61 @@
+# Patchbay: `make run` serves the dashboard on a fresh machine; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test lint setup migrate worker beat bench browser clean sdk
+
+$(STAMP): requirements.txt sdk/pyproject.toml
+	@echo "==> Creating virtualenv and installing requirements (first run takes a minute)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -r requirements.txt -e ./sdk
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+migrate: setup
+	@echo "==> Migrating the database and loading the connector catalog"
+	@$(PY) manage.py migrate --no-input -v 1 | grep -vE "^\s+Applying|^Operations to perform|^  Apply all" || true
+
+run: migrate
+	@$(PY) manage.py bootstrap_local
+	@echo "==> Serving Patchbay on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	@$(PY) manage.py runserver $(HOST):$(PORT)
+
+# Headless Chromium for the browser tests: Debian's package, never a browser download.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "==> Installing Debian's chromium for the browser tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "    chromium could not be installed: browser tests will skip"; \
+	  else echo "==> chromium not installed: browser tests will skip (apt-get install chromium)"; fi; }
+
+test: setup browser
+	@echo "==> Running the test suite"
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check --diff . >/dev/null 2>&1 || true
+
+worker: migrate
+	@$(VENV)/bin/celery -A config worker -l info
+
+beat: migrate
+	@$(VENV)/bin/celery -A config beat -l info
+
+bench: migrate
+	@$(PY) bench/execute_overhead.py
+
+sdk: setup
+	@$(PY) manage.py generate_sdk
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

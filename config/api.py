@@ -1,0 +1,113 @@
+"""The REST API (/api/v1): one NinjaAPI, one error body shape everywhere."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from connectors.crypto import DecryptionError
+from workspaces.errors import Conflict, PatchbayError
+
+logger = logging.getLogger("patchbay.api")
+
+api = NinjaAPI(
+    title="Patchbay API",
+    version="1.0.0",
+    description=(
+        "Store third-party credentials once and run operations against those APIs. "
+        "Authenticate with `Authorization: Bearer <api key>`. Errors share one shape: "
+        '`{"message": "...", "errors": [{"field", "message", "error_code"}]}`.'
+    ),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+PYDANTIC_CODES = {"missing": "required", "extra_forbidden": "unknown_field", "uuid_parsing": "invalid_value"}
+
+
+def error_body(message: str, errors: list[dict[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
+    return {"message": message, "errors": errors or [], **extra}
+
+
+def _field_from_loc(loc: list[Any] | tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    # ninja locations look like ("body", "payload", "credentials", "x") or ("query", "limit").
+    if parts and parts[0] == "body":
+        parts = parts[2:] if len(parts) > 1 and parts[1] == "payload" else parts[1:]
+    elif parts and parts[0] in ("query", "path", "header", "form"):
+        parts = parts[1:]
+    out = ""
+    for part in parts:
+        out = f"{out}[{part}]" if part.isdigit() else (f"{out}.{part}" if out else part)
+    return out or "body"
+
+
+def _pydantic_error(err: dict[str, Any]) -> dict[str, str]:
+    kind = str(err.get("type", ""))
+    code = PYDANTIC_CODES.get(kind) or ("invalid_type" if kind.endswith("_type") else "invalid_value")
+    message = "This field is required." if code == "required" else str(err.get("msg", "Invalid value."))
+    if kind == "json_invalid":
+        return {"field": "body", "message": "The request body is not valid JSON.", "error_code": "invalid_json"}
+    return {"field": _field_from_loc(err.get("loc", ())), "message": message, "error_code": code}
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors = [_pydantic_error(e) for e in exc.errors]
+    fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
+    return api.create_response(request, error_body(f"Invalid request: {fields}.", errors), status=422)
+
+
+@api.exception_handler(PatchbayError)
+def on_patchbay_error(request: HttpRequest, exc: PatchbayError) -> HttpResponse:
+    extra: dict[str, Any] = {}
+    if isinstance(exc, Conflict):
+        extra["candidates"] = exc.candidates
+    errors = [e.as_dict() for e in getattr(exc, "errors", [])]
+    return api.create_response(request, error_body(exc.message, errors, **extra), status=exc.status_code)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(request, error_body("Missing or invalid API key."), status=401)
+
+
+@api.exception_handler(Http404)
+def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, error_body("Not found."), status=404)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
+        error = {"field": "body", "message": "The request body is not valid JSON.", "error_code": "invalid_json"}
+        return api.create_response(request, error_body("The request body is not valid JSON.", [error]), status=422)
+    return api.create_response(request, error_body(str(exc)), status=exc.status_code)
+
+
+@api.exception_handler(DecryptionError)
+def on_decryption_error(request: HttpRequest, exc: DecryptionError) -> HttpResponse:
+    logger.error("%s", exc)
+    return api.create_response(request, error_body(str(exc)), status=503)
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # Never a stack trace to the caller; the log carries the type and a request id, never request bodies.
+    logger.exception("Unhandled API error on %s %s", request.method, request.path)
+    return api.create_response(
+        request, error_body("Patchbay hit an internal error; it has been logged. Try again."), status=500
+    )
+
+
+from connectors.api import definitions_router  # noqa: E402
+from connectors.api import router as connectors_router  # noqa: E402
+
+api.add_router("/integrations/definitions", definitions_router)
+api.add_router("/integrations", connectors_router)

@@ -1,0 +1,127 @@
+"""Settings shared by every environment. Everything configurable comes from the environment (django-environ)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+env = environ.Env()
+
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS: list[str] = env.list("DJANGO_ALLOWED_HOSTS", default=[])
+CSRF_TRUSTED_ORIGINS: list[str] = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "ninja",
+    "django_htmx",
+    "template_partials",
+    "workspaces",
+    "connectors",
+    "dashboard",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL + a busy timeout let the dev server, an in-process worker and the shell share the file.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"})
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard:home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = env("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+
+# --- Patchbay -------------------------------------------------------------------------------------------------
+# Comma-separated Fernet keys. The first encrypts; every key decrypts (MultiFernet), so keys rotate without downtime.
+PATCHBAY_ENCRYPTION_KEYS: list[str] = env.list("PATCHBAY_ENCRYPTION_KEYS", default=[])
+# Extra manifest directories (colon-separated) for a deployment's own connector types.
+PATCHBAY_CATALOG_DIRS: list[str] = [p for p in env("PATCHBAY_CATALOG_DIRS", default="").split(":") if p.strip()]
+# JSON: {"github": {"base_url": "...", "token_url": "...", "authorization_url": "..."}}
+PATCHBAY_CATALOG_OVERRIDES: dict = env.json("PATCHBAY_CATALOG_OVERRIDES", default={})
+PATCHBAY_PUBLIC_URL: str = env("PATCHBAY_PUBLIC_URL", default="http://127.0.0.1:8000")
+PATCHBAY_EXECUTE_TIMEOUT: float = env.float("PATCHBAY_EXECUTE_TIMEOUT", default=30.0)
+PATCHBAY_UPSTREAM_TIMEOUT: float = env.float("PATCHBAY_UPSTREAM_TIMEOUT", default=20.0)
+PATCHBAY_UPSTREAM_MAX_ATTEMPTS: int = env.int("PATCHBAY_UPSTREAM_MAX_ATTEMPTS", default=4)
+PATCHBAY_UPSTREAM_MAX_RETRY_SECONDS: float = env.float("PATCHBAY_UPSTREAM_MAX_RETRY_SECONDS", default=30.0)
+PATCHBAY_UPSTREAM_MAX_BODY_BYTES: int = env.int("PATCHBAY_UPSTREAM_MAX_BODY_BYTES", default=10 * 1024 * 1024)
+PATCHBAY_EXECUTION_RETENTION_DAYS: int = env.int("PATCHBAY_EXECUTION_RETENTION_DAYS", default=30)
+PATCHBAY_TOKEN_REFRESH_MARGIN_SECONDS: int = env.int("PATCHBAY_TOKEN_REFRESH_MARGIN_SECONDS", default=300)
+PATCHBAY_CREDENTIAL_CHECK_INTERVAL_HOURS: int = env.int("PATCHBAY_CREDENTIAL_CHECK_INTERVAL_HOURS", default=24)
+
+# --- Celery ---------------------------------------------------------------------------------------------------
+REDIS_URL: str = env("REDIS_URL", default="")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=REDIS_URL or None)
+# No broker configured: run tasks in-process so `make run` needs nothing else.
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=150)
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_RESULT_EXPIRES = 3600
+CELERY_BEAT_SCHEDULE: dict = {}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {"urllib3": {"level": "WARNING"}},
+}

@@ -1,0 +1,21 @@
+"""Local development: `make run`. Works on a fresh machine with no environment at all."""
+
+from __future__ import annotations
+
+from cryptography.fernet import Fernet
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, PATCHBAY_ENCRYPTION_KEYS, env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="patchbay-local-development-only-not-secret")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+
+if not PATCHBAY_ENCRYPTION_KEYS:
+    # A key generated once per checkout, kept out of git, so local data survives restarts.
+    _key_file = BASE_DIR / ".local" / "encryption.key"
+    if not _key_file.exists():
+        _key_file.parent.mkdir(parents=True, exist_ok=True)
+        _key_file.write_text(Fernet.generate_key().decode() + "\n")
+        _key_file.chmod(0o600)
+    PATCHBAY_ENCRYPTION_KEYS = [_key_file.read_text().strip()]

@@ -1,0 +1,199 @@
+"""REST handlers for definitions and connectors. Thin: parse, call a selector or service, shape the answer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.templatetags.static import static
+from ninja import Query, Router
+from ninja.responses import Status
+
+from workspaces.auth import ApiKeyAuth
+from workspaces.errors import FieldError, InvalidInput
+from workspaces.services import Actor
+
+from . import selectors, services
+from .models import Connector, ConnectorDefinition
+from .schemas import (
+    ConflictOut,
+    ConnectorCreateIn,
+    ConnectorDetailOut,
+    ConnectorListOut,
+    ConnectorUpdateIn,
+    DefinitionListOut,
+    ErrorOut,
+)
+from .validation import misplaced_config_errors
+
+definitions_router = Router(tags=["definitions"])
+router = Router(auth=ApiKeyAuth(), tags=["connectors"])
+
+ERRORS: dict[int, Any] = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+def unknown_body_fields(request: HttpRequest, schema: type) -> list[str]:
+    """Top-level keys the schema does not know (ninja's Schema drops extras before we can see them)."""
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return []
+    return [k for k in body if k not in schema.model_fields] if isinstance(body, dict) else []
+
+
+def actor_from(request: HttpRequest) -> Actor:
+    return Actor(api_key=request.auth, ip=request.META.get("REMOTE_ADDR"))  # type: ignore[attr-defined]
+
+
+def icon_url(definition: ConnectorDefinition) -> str | None:
+    if not definition.icon:
+        return None
+    return settings.PATCHBAY_PUBLIC_URL.rstrip("/") + static(f"connectors/icons/{definition.icon}")
+
+
+def definition_summary(definition: ConnectorDefinition) -> dict[str, Any]:
+    return {
+        "sourceDefinitionId": definition.pk,
+        "name": definition.name,
+        "slug": definition.slug,
+        "iconUrl": icon_url(definition),
+        "authSchemes": [
+            {"key": s["key"], "title": s["title"], "type": s["type"]} for s in definition.manifest["auth_schemes"]
+        ],
+    }
+
+
+def connector_info(connector: Connector) -> dict[str, Any]:
+    return {
+        "id": connector.pk,
+        "name": connector.name,
+        "connector_type": connector.definition.name,
+        "slug": connector.definition.slug,
+        "definition_id": connector.definition_id,
+        "status": connector.status,
+        "created_at": connector.created_at,
+        "updated_at": connector.updated_at,
+        "last_used_at": connector.last_used_at,
+    }
+
+
+def connector_detail(connector: Connector) -> dict[str, Any]:
+    return {
+        **connector_info(connector),
+        "auth_scheme": connector.auth_scheme,
+        "replication_config": connector.replication_config,
+        "credential_fields": selectors.connector_credential_fields(connector),
+        "status_detail": connector.status_detail,
+        "token_expires_at": connector.token_expires_at,
+        "token_scopes": connector.token_scopes,
+    }
+
+
+# --- Definitions (public) --------------------------------------------------------------------------------------
+
+
+@definitions_router.get("/sources", response=DefinitionListOut, summary="List connector types")
+def list_definitions(request: HttpRequest, name: str | None = None) -> dict[str, Any]:
+    """Public. `name` matches the display name or the slug, case-insensitively."""
+    return {"definitions": [definition_summary(d) for d in selectors.definition_list(name=name)]}
+
+
+@definitions_router.get(
+    "/sources/{definition_id}", response={200: dict, 404: ErrorOut}, summary="Describe a connector type"
+)
+def get_definition(request: HttpRequest, definition_id: str) -> dict[str, Any]:
+    """Public. Credential schema per auth scheme, replication config schema, entities and actions with params."""
+    from .catalog.describe import public_description
+
+    definition = selectors.definition_get(definition_id=definition_id)
+    return {**definition_summary(definition), **public_description(selectors.effective_manifest(definition))}
+
+
+# --- Connectors ------------------------------------------------------------------------------------------------
+
+
+@router.post("/connectors", response={201: ConnectorDetailOut, **ERRORS}, summary="Create a connector")
+def create_connector(request: HttpRequest, payload: ConnectorCreateIn) -> Status:
+    definition = selectors.definition_resolve(
+        definition_id=payload.definition_id, connector_type=payload.connector_type
+    )
+    extra = unknown_body_fields(request, ConnectorCreateIn)
+    if extra:
+        errors = misplaced_config_errors(definition.manifest, extra, where="")
+        misplaced = {e.field for e in errors}
+        errors += [FieldError(k, "Unknown field.", "unknown_field") for k in extra if k not in misplaced]
+        raise InvalidInput(errors[0].message if misplaced else "Unknown fields in the request body.", errors)
+    connector = services.connector_create(
+        workspace=request.workspace,  # type: ignore[attr-defined]
+        definition=definition,
+        name=payload.name,
+        credentials=payload.credentials,
+        replication_config=payload.replication_config,
+        auth_scheme=payload.auth_scheme,
+        actor=actor_from(request),
+        check=payload.check,
+    )
+    return Status(201, connector_detail(connector))
+
+
+@router.get("/connectors", response={200: ConnectorListOut, **ERRORS}, summary="List connectors")
+def list_connectors(
+    request: HttpRequest,
+    connector_type: str | None = None,
+    definition_id: str | None = None,
+    cursor: str | None = None,
+    limit: int = Query(50, ge=1, le=200),  # noqa: B008
+) -> dict[str, Any]:
+    qs = selectors.connector_list(
+        workspace=request.workspace,
+        connector_type=connector_type,
+        definition_id=definition_id,  # type: ignore[attr-defined]
+    )
+    rows, next_cursor = selectors.paginate(qs, cursor=cursor, limit=limit)
+    next_url = None
+    if next_cursor:
+        params = request.GET.copy()
+        params["cursor"] = next_cursor
+        next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+    return {"data": [connector_info(c) for c in rows], "next": next_url}
+
+
+@router.get(
+    "/connectors/resolve", response={200: ConnectorDetailOut, 409: ConflictOut, **ERRORS}, summary="Resolve a slug"
+)
+def resolve_connector(request: HttpRequest, connector_type: str) -> dict[str, Any]:
+    """The workspace's one connector of this type; 404 when none, 409 with the candidates when several."""
+    return connector_detail(
+        selectors.connector_resolve(workspace=request.workspace, connector_type=connector_type)  # type: ignore[attr-defined]
+    )
+
+
+@router.get("/connectors/{connector_id}", response={200: ConnectorDetailOut, **ERRORS}, summary="Get a connector")
+def get_connector(request: HttpRequest, connector_id: str) -> dict[str, Any]:
+    return connector_detail(selectors.connector_get(workspace=request.workspace, connector_id=connector_id))  # type: ignore[attr-defined]
+
+
+@router.patch("/connectors/{connector_id}", response={200: ConnectorDetailOut, **ERRORS}, summary="Update a connector")
+def update_connector(request: HttpRequest, connector_id: str, payload: ConnectorUpdateIn) -> dict[str, Any]:
+    connector = selectors.connector_get(workspace=request.workspace, connector_id=connector_id)  # type: ignore[attr-defined]
+    connector = services.connector_update(
+        connector=connector,
+        actor=actor_from(request),
+        name=payload.name,
+        credentials=payload.credentials,
+        replication_config=payload.replication_config,
+    )
+    return connector_detail(connector)
+
+
+@router.delete("/connectors/{connector_id}", response={204: None, **ERRORS}, summary="Delete a connector")
+def delete_connector(request: HttpRequest, connector_id: str) -> HttpResponse:
+    connector = selectors.connector_get(workspace=request.workspace, connector_id=connector_id)  # type: ignore[attr-defined]
+    services.connector_delete(connector=connector, actor=actor_from(request))
+    return HttpResponse(status=204)
+
+
+__all__ = ["router", "definitions_router", "UUID"]

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from workspaces.models import ApiKey, Workspace
+
+
+class ConnectorDefinition(models.Model):
+    """A connector type, loaded from a catalog manifest (see docs/catalog.md)."""
+
+    id = models.UUIDField(primary_key=True, editable=False, help_text="definition_id / sourceDefinitionId")
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    icon = models.CharField(max_length=200, blank=True)
+    manifest = models.JSONField()
+    version = models.CharField(max_length=40)
+    source_path = models.CharField(max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConnectorStatus(models.TextChoices):
+    HEALTHY = "healthy", "Healthy"
+    NEEDS_ATTENTION = "needs_attention", "Needs attention"
+    NEEDS_REAUTH = "needs_reauth", "Needs re-authorisation"
+
+
+class Connector(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="connectors")
+    definition = models.ForeignKey(ConnectorDefinition, on_delete=models.PROTECT, related_name="connectors")
+    name = models.CharField(max_length=200)
+    auth_scheme = models.CharField(max_length=64)
+    # One MultiFernet token holding the whole credentials JSON. Never read this directly: use connectors.crypto.
+    credentials_encrypted = models.TextField(editable=False)
+    replication_config = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=ConnectorStatus.choices, default=ConnectorStatus.HEALTHY)
+    status_detail = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    # OAuth token lifecycle (non-secret facts about the encrypted tokens).
+    token_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    token_scopes = models.CharField(max_length=1000, blank=True)
+    token_refreshed_at = models.DateTimeField(null=True, blank=True)
+    refresh_failures = models.PositiveIntegerField(default=0)
+    refresh_cooldown_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "definition"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExecutionStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    SUCCESS = "success", "Success"
+    ERROR = "error", "Error"
+
+
+class Execution(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="executions")
+    connector = models.ForeignKey(Connector, on_delete=models.CASCADE, related_name="executions")
+    entity = models.CharField(max_length=100)
+    action = models.CharField(max_length=100)
+    params = models.JSONField(default=dict, blank=True, help_text="Parameters with secret fields removed.")
+    status = models.CharField(max_length=20, choices=ExecutionStatus.choices, default=ExecutionStatus.PENDING)
+    result = models.JSONField(null=True, blank=True)
+    connector_metadata = models.JSONField(default=dict, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    upstream_status = models.PositiveIntegerField(null=True, blank=True)
+    retry_after = models.PositiveIntegerField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    actor_api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "-created_at"]), models.Index(fields=["connector", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.entity}.{self.action} ({self.status})"
+
+
+class OAuthApp(models.Model):
+    """A workspace's own OAuth client for one connector type (else the deployment default from env applies)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="oauth_apps")
+    definition = models.ForeignKey(ConnectorDefinition, on_delete=models.CASCADE, related_name="oauth_apps")
+    client_id = models.CharField(max_length=500)
+    client_secret_encrypted = models.TextField(editable=False)
+    scopes = models.CharField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "definition"], name="unique_oauth_app")]
+
+    def __str__(self) -> str:
+        return f"{self.definition} OAuth app ({self.client_id})"
+
+
+class OAuthState(models.Model):
+    """One pending authorization: random, single-use, short-lived, bound to a workspace and its initiator."""
+
+    state_hash = models.CharField(max_length=64, unique=True)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    definition = models.ForeignKey(ConnectorDefinition, on_delete=models.CASCADE, related_name="+")
+    auth_scheme = models.CharField(max_length=64)
+    connector = models.ForeignKey(Connector, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=200)
+    replication_config = models.JSONField(default=dict, blank=True)
+    redirect_url = models.CharField(max_length=2000)
+    code_verifier_encrypted = models.TextField(blank=True)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    actor_api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"OAuth state for {self.definition_id} ({'used' if self.used_at else 'pending'})"

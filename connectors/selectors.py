@@ -1,0 +1,174 @@
+"""Reads for connectors and definitions. Everything workspace-owned goes through workspaces.access."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from workspaces.access import get_scoped, scoped
+from workspaces.errors import Conflict, FieldError, InvalidInput, NotFound
+from workspaces.models import Workspace
+
+from . import crypto
+from .catalog.loader import apply_overrides
+from .models import Connector, ConnectorDefinition, Execution
+
+
+def definition_list(*, name: str | None = None) -> QuerySet[ConnectorDefinition]:
+    qs = ConnectorDefinition.objects.all().order_by("name")
+    if name:
+        qs = qs.filter(Q(name__iexact=name) | Q(slug__iexact=name))
+    return qs
+
+
+def definition_get(*, definition_id: Any) -> ConnectorDefinition:
+    try:
+        return ConnectorDefinition.objects.get(pk=uuid.UUID(str(definition_id)))
+    except (ValueError, ConnectorDefinition.DoesNotExist):
+        raise NotFound(f"No connector type has definition_id {definition_id}.") from None
+
+
+def definition_get_by_slug(*, slug: str) -> ConnectorDefinition:
+    definition = ConnectorDefinition.objects.filter(slug__iexact=slug).first()
+    if definition is None:
+        raise NotFound(f"No connector type is called {slug!r}.")
+    return definition
+
+
+def definition_resolve(*, definition_id: Any = None, connector_type: str | None = None) -> ConnectorDefinition:
+    """Exactly one of definition_id / connector_type (the slug); anything else is a field error."""
+    if bool(definition_id) == bool(connector_type):
+        message = (
+            "Give either definition_id or connector_type, not both."
+            if definition_id
+            else "Give definition_id or connector_type (the slug, e.g. 'github')."
+        )
+        raise InvalidInput(
+            message,
+            [
+                FieldError("definition_id", message, "exactly_one"),
+                FieldError("connector_type", message, "exactly_one"),
+            ],
+        )
+    try:
+        if definition_id:
+            return definition_get(definition_id=definition_id)
+        return definition_get_by_slug(slug=str(connector_type))
+    except NotFound as exc:
+        field = "definition_id" if definition_id else "connector_type"
+        raise InvalidInput(exc.message, [FieldError(field, exc.message, "unknown_connector_type")]) from None
+
+
+def effective_manifest(definition: ConnectorDefinition) -> dict[str, Any]:
+    """The manifest with this deployment's PATCHBAY_CATALOG_OVERRIDES applied."""
+    return apply_overrides(definition.manifest)
+
+
+def auth_scheme_of(connector: Connector) -> dict[str, Any]:
+    for scheme in effective_manifest(connector.definition)["auth_schemes"]:
+        if scheme["key"] == connector.auth_scheme:
+            return scheme
+    raise NotFound(f"Connector {connector.pk}: auth scheme {connector.auth_scheme!r} no longer exists in the catalog.")
+
+
+def connector_list(
+    *, workspace: Workspace, connector_type: str | None = None, definition_id: Any = None
+) -> QuerySet[Connector]:
+    qs = scoped(Connector.objects.select_related("definition"), workspace)
+    if connector_type:
+        qs = qs.filter(definition__slug__iexact=connector_type)
+    if definition_id:
+        try:
+            qs = qs.filter(definition_id=uuid.UUID(str(definition_id)))
+        except ValueError:
+            raise InvalidInput(
+                "definition_id must be a UUID.", [FieldError("definition_id", "Must be a UUID.", "invalid_value")]
+            ) from None
+    return qs.order_by("-created_at", "-id")
+
+
+def connector_get(*, workspace: Workspace, connector_id: Any) -> Connector:
+    return get_scoped(Connector.objects.select_related("definition"), workspace, what="Connector", pk=connector_id)
+
+
+def connector_resolve(*, workspace: Workspace, connector_type: str) -> Connector:
+    definition_get_by_slug(slug=connector_type)
+    candidates = list(connector_list(workspace=workspace, connector_type=connector_type)[:50])
+    if not candidates:
+        raise NotFound(f"This workspace has no {connector_type} connector. Create one first.")
+    if len(candidates) > 1:
+        raise Conflict(
+            f"This workspace has {len(candidates)} {connector_type} connectors; pass connector_id to choose one.",
+            candidates=[{"id": str(c.pk), "name": c.name} for c in candidates],
+        )
+    return candidates[0]
+
+
+def connector_credentials(connector: Connector) -> dict[str, Any]:
+    return crypto.decrypt_json(connector.credentials_encrypted, owner=f"Connector {connector.pk} ({connector.name})")
+
+
+def connector_credential_fields(connector: Connector) -> list[str]:
+    """Which credential fields are set: safe to show (names only)."""
+    try:
+        return sorted(k for k, v in connector_credentials(connector).items() if v not in (None, ""))
+    except crypto.DecryptionError:
+        return []
+
+
+# --- Cursor pagination -----------------------------------------------------------------------------------------
+
+
+def encode_cursor(created_at: datetime, pk: Any) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{pk}".encode()).decode().rstrip("=")
+
+
+def paginate(qs: QuerySet, *, cursor: str | None, limit: int) -> tuple[list, str | None]:
+    """Keyset pagination over (-created_at, -id): stable under inserts, O(limit) per page."""
+    if cursor:
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+            created_raw, pk = raw.split("|", 1)
+            created_at = datetime.fromisoformat(created_raw)
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            raise InvalidInput(
+                "Invalid cursor.", [FieldError("cursor", "Use the 'next' value of a previous page.", "invalid_value")]
+            ) from None
+        qs = qs.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=pk))
+    rows = list(qs[: limit + 1])
+    next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].pk) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def execution_list(
+    *,
+    workspace: Workspace,
+    connector_id: Any = None,
+    status: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[Execution]:
+    qs = scoped(Execution.objects.select_related("connector", "connector__definition"), workspace)
+    if connector_id:
+        qs = qs.filter(connector_id=connector_id)
+    if status:
+        qs = qs.filter(status=status)
+    if since:
+        qs = qs.filter(created_at__gte=since)
+    if until:
+        qs = qs.filter(created_at__lt=until)
+    return qs.order_by("-created_at", "-id")
+
+
+def execution_get(*, workspace: Workspace, execution_id: Any) -> Execution:
+    return get_scoped(
+        Execution.objects.select_related("connector", "connector__definition"),
+        workspace,
+        what="Execution",
+        pk=execution_id,
+    )

@@ -1,0 +1,155 @@
+"""Writes for connectors. Views, API handlers, forms and tasks call these; they hold no business logic themselves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from workspaces.errors import FieldError, InvalidInput
+from workspaces.models import Workspace
+from workspaces.services import Actor, audit
+
+from . import crypto
+from .models import Connector, ConnectorDefinition, ConnectorStatus
+from .selectors import connector_credentials, effective_manifest
+from .validation import validate_credentials, validate_replication_config
+
+
+def _validate_name(name: str | None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("A connector needs a name.", [FieldError("name", "This field is required.", "required")])
+    if len(name) > 200:
+        raise InvalidInput("Name too long.", [FieldError("name", "Must be at most 200 characters.", "invalid_value")])
+    return name
+
+
+@transaction.atomic
+def connector_create(
+    *,
+    workspace: Workspace,
+    definition: ConnectorDefinition,
+    name: str,
+    credentials: dict[str, Any],
+    replication_config: dict[str, Any] | None = None,
+    auth_scheme: str | None = None,
+    actor: Actor,
+    check: bool = False,
+) -> Connector:
+    manifest = effective_manifest(definition)
+    failures: list[InvalidInput] = []
+    scheme: dict[str, Any] | None = None
+    creds: dict[str, Any] = {}
+    config: dict[str, Any] = {}
+    try:
+        name = _validate_name(name)
+    except InvalidInput as exc:
+        failures.append(exc)
+    try:
+        scheme, creds = validate_credentials(manifest, credentials, requested_scheme=auth_scheme)
+    except InvalidInput as exc:
+        failures.append(exc)
+    try:
+        config = validate_replication_config(manifest, replication_config)
+    except InvalidInput as exc:
+        failures.append(exc)
+    if failures or scheme is None:
+        # Report every field at once; the message is the most specific one (credentials/config before name).
+        message = next((f.message for f in failures if not f.message.startswith("A connector needs")), None)
+        raise InvalidInput(message or failures[0].message, [e for f in failures for e in f.errors])
+    connector = Connector(
+        workspace=workspace,
+        definition=definition,
+        name=name,
+        auth_scheme=scheme["key"],
+        credentials_encrypted=crypto.encrypt_json(creds),
+        replication_config=config,
+    )
+    if check:
+        from .execution import check_credentials_unsaved
+
+        check_credentials_unsaved(connector=connector, credentials=creds)
+    connector.save()
+    audit(
+        workspace=workspace,
+        actor=actor,
+        action="connector.create",
+        target=connector,
+        metadata={"connector_type": definition.slug, "auth_scheme": scheme["key"]},
+    )
+    return connector
+
+
+@transaction.atomic
+def connector_update(
+    *,
+    connector: Connector,
+    actor: Actor,
+    name: str | None = None,
+    credentials: dict[str, Any] | None = None,
+    replication_config: dict[str, Any] | None = None,
+) -> Connector:
+    """A partial credentials object replaces only the keys it names; blank secret values keep the stored ones."""
+    connector = Connector.objects.select_for_update().select_related("definition").get(pk=connector.pk)
+    manifest = effective_manifest(connector.definition)
+    changed: list[str] = []
+    errors: list[FieldError] = []
+    message = "Invalid connector."
+    if name is not None:
+        try:
+            connector.name = _validate_name(name)
+            changed.append("name")
+        except InvalidInput as exc:
+            errors += exc.errors
+    if replication_config is not None:
+        try:
+            connector.replication_config = validate_replication_config(manifest, replication_config)
+            changed.append("replication_config")
+        except InvalidInput as exc:
+            errors += exc.errors
+            message = exc.message
+    if credentials is not None:
+        merged = {**connector_credentials(connector), **{k: v for k, v in credentials.items() if v not in (None, "")}}
+        try:
+            scheme, creds = validate_credentials(manifest, merged, requested_scheme=connector.auth_scheme)
+            connector.credentials_encrypted = crypto.encrypt_json(creds)
+            changed.append("credentials")
+            if connector.status != ConnectorStatus.HEALTHY:
+                connector.status, connector.status_detail = ConnectorStatus.HEALTHY, ""
+                connector.refresh_failures, connector.refresh_cooldown_until = 0, None
+        except InvalidInput as exc:
+            errors += exc.errors
+            message = exc.message
+    if errors:
+        raise InvalidInput(message, errors)
+    connector.save()
+    audit(
+        workspace=connector.workspace,
+        actor=actor,
+        action="connector.update",
+        target=connector,
+        metadata={"changed": changed, "credential_fields": sorted(credentials or {})},
+    )
+    return connector
+
+
+@transaction.atomic
+def connector_delete(*, connector: Connector, actor: Actor) -> None:
+    """Deletes the row, and with it the encrypted credentials: nothing of them stays in the database."""
+    audit(
+        workspace=connector.workspace,
+        actor=actor,
+        action="connector.delete",
+        target=connector,
+        metadata={"connector_type": connector.definition.slug, "connector_id": str(connector.pk)},
+    )
+    connector.delete()
+
+
+def connector_set_status(*, connector: Connector, status: str, detail: str = "") -> None:
+    Connector.objects.filter(pk=connector.pk).update(
+        status=status, status_detail=detail[:500], updated_at=timezone.now()
+    )
+    connector.status, connector.status_detail = status, detail[:500]

@@ -1,0 +1,203 @@
+"""JSON Schema validation of credentials and replication_config, with field-level errors that never echo values."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError
+
+from workspaces.errors import FieldError, InvalidInput
+
+SECRET_KEYWORDS = ("secret", "airbyte_secret")
+
+
+def _join(prefix: str, parts: Iterable[Any]) -> str:
+    out = prefix
+    for part in parts:
+        out = f"{out}[{part}]" if isinstance(part, int) else (f"{out}.{part}" if out else str(part))
+    return out
+
+
+def _describe(error: ValidationError) -> tuple[str, str]:
+    """(message, error_code) built from the schema alone: submitted values may be secrets."""
+    v, expected = error.validator, error.validator_value
+    if v == "type":
+        kinds = expected if isinstance(expected, list) else [expected]
+        return f"Expected {' or '.join(kinds)}.", "invalid_type"
+    if v in ("enum", "const"):
+        choices = expected if v == "enum" else [expected]
+        return "Must be one of: " + ", ".join(map(str, choices)) + ".", "invalid_choice"
+    messages = {
+        "minLength": f"Must be at least {expected} characters.",
+        "maxLength": f"Must be at most {expected} characters.",
+        "minItems": f"Must have at least {expected} item{'s' if expected != 1 else ''}.",
+        "maxItems": f"Must have at most {expected} items.",
+        "minimum": f"Must be at least {expected}.",
+        "maximum": f"Must be at most {expected}.",
+        "exclusiveMinimum": f"Must be greater than {expected}.",
+        "exclusiveMaximum": f"Must be less than {expected}.",
+        "pattern": f"Does not match the expected format ({expected}).",
+        "format": f"Must be a valid {expected}.",
+        "uniqueItems": "Items must be unique.",
+    }
+    return messages.get(v, "Invalid value."), "invalid_value"
+
+
+@lru_cache(maxsize=512)
+def _validator(schema_key: str, schema_json: str) -> Draft202012Validator:
+    import json
+
+    return Draft202012Validator(json.loads(schema_json), format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def schema_errors(schema: dict[str, Any], instance: Any, *, prefix: str) -> list[FieldError]:
+    import json
+
+    validator = _validator(prefix, json.dumps(schema, sort_keys=True))
+    errors: list[FieldError] = []
+    for error in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
+        path = list(error.absolute_path)
+        if error.validator == "required" and isinstance(error.instance, dict):
+            for name in error.validator_value:
+                if name not in error.instance:
+                    errors.append(FieldError(_join(prefix, [*path, name]), "This field is required.", "required"))
+        elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            known = set((error.schema or {}).get("properties", {}))
+            for name in error.instance:
+                if name not in known:
+                    errors.append(FieldError(_join(prefix, [*path, name]), "Unknown field.", "unknown_field"))
+        else:
+            message, code = _describe(error)
+            errors.append(FieldError(_join(prefix, path), message, code))
+    return errors
+
+
+def secret_fields(schema: dict[str, Any]) -> set[str]:
+    return {
+        name
+        for name, prop in (schema.get("properties") or {}).items()
+        if isinstance(prop, dict) and any(prop.get(k) for k in SECRET_KEYWORDS)
+    }
+
+
+def _discriminator(schema: dict[str, Any]) -> tuple[str, Any] | None:
+    for name, prop in (schema.get("properties") or {}).items():
+        if isinstance(prop, dict) and "const" in prop:
+            return name, prop["const"]
+    return None
+
+
+def _scheme_summary(schemes: list[dict[str, Any]]) -> str:
+    parts = []
+    for scheme in schemes:
+        required = scheme["credentials_schema"].get("required", [])
+        disc = _discriminator(scheme["credentials_schema"])
+        label = f'"{scheme["title"]}"'
+        if disc:
+            label += f' ({disc[0]}="{disc[1]}")'
+        parts.append(f"{label} with {', '.join(required) or 'no required fields'}")
+    return "; ".join(parts)
+
+
+def select_auth_scheme(
+    manifest: dict[str, Any], credentials: dict[str, Any], *, requested: str | None = None
+) -> dict[str, Any]:
+    """Pick the auth scheme: by key, by a discriminator such as option_title, else by the fields given."""
+    schemes: list[dict[str, Any]] = manifest["auth_schemes"]
+    if requested:
+        for scheme in schemes:
+            if scheme["key"] == requested:
+                return scheme
+        raise InvalidInput(
+            f"Unknown auth scheme {requested!r}.",
+            [FieldError("auth_scheme", "Available: " + ", ".join(s["key"] for s in schemes), "invalid_choice")],
+        )
+    # A discriminator value the caller sent decides, when one is declared (GitHub's option_title).
+    for scheme in schemes:
+        disc = _discriminator(scheme["credentials_schema"])
+        if disc and disc[0] in credentials and credentials[disc[0]] == disc[1]:
+            return scheme
+    declared = {d[0] for s in schemes if (d := _discriminator(s["credentials_schema"]))}
+    sent = declared & set(credentials)
+    if sent:
+        name = sorted(sent)[0]
+        raise InvalidInput(
+            "The credentials match none of this connector type's auth schemes.",
+            [
+                FieldError(
+                    f"credentials.{name}", "Available auth schemes: " + _scheme_summary(schemes), "invalid_choice"
+                )
+            ],
+        )
+    given = set(credentials)
+    best: dict[str, Any] | None = None
+    best_score = -1
+    for scheme in schemes:
+        schema = scheme["credentials_schema"]
+        required = set(schema.get("required", [])) - {d[0] for d in [_discriminator(schema)] if d}
+        known = set(schema.get("properties", {}))
+        if required <= given and given <= known:
+            score = len(required)
+            if score > best_score:
+                best, best_score = scheme, score
+    if best is not None:
+        return best
+    if len(schemes) == 1:
+        return schemes[0]
+    raise InvalidInput(
+        "The credentials match none of this connector type's auth schemes.",
+        [FieldError("credentials", "Available auth schemes: " + _scheme_summary(schemes), "invalid_choice")],
+    )
+
+
+def normalise_credentials(scheme: dict[str, Any], credentials: dict[str, Any]) -> dict[str, Any]:
+    disc = _discriminator(scheme["credentials_schema"])
+    if disc and disc[0] not in credentials:
+        return {disc[0]: disc[1], **credentials}
+    return dict(credentials)
+
+
+def misplaced_config_errors(manifest: dict[str, Any], keys: Iterable[str], *, where: str) -> list[FieldError]:
+    """`repositories` put beside credentials (or at the top level) instead of inside replication_config."""
+    config_props = set((manifest.get("config_schema") or {}).get("properties", {}))
+    prefix = f"{where}." if where else ""
+    return [
+        FieldError(
+            f"{prefix}{key}",
+            f"'{key}' is configuration, not a credential: it belongs in replication_config "
+            f'(e.g. "replication_config": {{"{key}": ...}}).',
+            "misplaced_field",
+        )
+        for key in keys
+        if key in config_props
+    ]
+
+
+def validate_credentials(
+    manifest: dict[str, Any], credentials: dict[str, Any], *, requested_scheme: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Returns (scheme, normalised credentials) or raises InvalidInput with every field error."""
+    if not isinstance(credentials, dict):
+        raise InvalidInput("Invalid credentials.", [FieldError("credentials", "Expected object.", "invalid_type")])
+    misplaced = misplaced_config_errors(manifest, credentials, where="credentials")
+    if misplaced:
+        raise InvalidInput("Configuration was sent inside credentials.", misplaced)
+    scheme = select_auth_scheme(manifest, credentials, requested=requested_scheme)
+    normalised = normalise_credentials(scheme, credentials)
+    errors = schema_errors(scheme["credentials_schema"], normalised, prefix="credentials")
+    if errors:
+        raise InvalidInput(f'Invalid credentials for auth scheme "{scheme["title"]}".', errors)
+    return scheme, normalised
+
+
+def validate_replication_config(manifest: dict[str, Any], config: Any) -> dict[str, Any]:
+    schema = manifest.get("config_schema") or {"type": "object"}
+    if config is None:
+        config = {}
+    errors = schema_errors(schema, config, prefix="replication_config")
+    if errors:
+        names = ", ".join(e.field.removeprefix("replication_config.") for e in errors)
+        raise InvalidInput(f"Invalid replication_config: {names}.", errors)
+    return dict(config)

@@ -1,0 +1,1 @@
+"""Patchbay SDK (under construction)."""

@@ -1,0 +1,136 @@
+"""Shared fixtures. Tests that need PostgreSQL, Redis or Chromium skip with a reason when those are missing,
+and fail instead when PATCHBAY_REQUIRE_SERVICES=1 (CI), so CI can never pass by skipping."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory, api_key_for
+
+REQUIRE_SERVICES = os.environ.get("PATCHBAY_REQUIRE_SERVICES") == "1"
+
+
+def require(available: bool, what: str) -> None:
+    if available:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required here (PATCHBAY_REQUIRE_SERVICES=1) but is not available")
+    pytest.skip(f"{what} is not available")
+
+
+def _tcp_open(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def redis_url() -> str | None:
+    url = os.environ.get("REDIS_URL")
+    return url if url and _tcp_open(url, 6379) else None
+
+
+def using_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture
+def require_redis() -> str:
+    url = redis_url()
+    require(url is not None, "Redis (set REDIS_URL, e.g. redis://127.0.0.1:6379/0)")
+    return url  # type: ignore[return-value]
+
+
+@pytest.fixture
+def require_postgres() -> None:
+    require(using_postgres(), "PostgreSQL (set DATABASE_URL=postgres://postgres@127.0.0.1:5432/patchbay)")
+
+
+@pytest.fixture
+def require_chromium() -> str:
+    path = chromium_path()
+    require(path is not None, "Chromium (apt-get install chromium)")
+    return path  # type: ignore[return-value]
+
+
+class ApiClient:
+    """A Django test client that speaks JSON and carries a bearer key."""
+
+    def __init__(self, key: str | None) -> None:
+        self.client = Client()
+        self.key = key
+
+    def _headers(self, headers: dict[str, str] | None) -> dict[str, str]:
+        out = {"Authorization": f"Bearer {self.key}"} if self.key else {}
+        return {**out, **(headers or {})}
+
+    def get(self, path: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None):
+        return self.client.get(path, params or {}, headers=self._headers(headers))
+
+    def post(self, path: str, body: Any = None, headers: dict[str, str] | None = None):
+        return self.client.post(
+            path,
+            json.dumps(body if body is not None else {}),
+            content_type="application/json",
+            headers=self._headers(headers),
+        )
+
+    def patch(self, path: str, body: Any = None, headers: dict[str, str] | None = None):
+        return self.client.patch(
+            path, json.dumps(body), content_type="application/json", headers=self._headers(headers)
+        )
+
+    def delete(self, path: str, headers: dict[str, str] | None = None):
+        return self.client.delete(path, headers=self._headers(headers))
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def workspace(db, user):
+    ws = WorkspaceFactory(name="Acme")
+    MembershipFactory(user=user, workspace=ws)
+    return ws
+
+
+@pytest.fixture
+def other_workspace(db):
+    return WorkspaceFactory(name="Other Co")
+
+
+@pytest.fixture
+def api_key(workspace) -> str:
+    return api_key_for(workspace)
+
+
+@pytest.fixture
+def api(api_key) -> ApiClient:
+    return ApiClient(api_key)
+
+
+@pytest.fixture
+def other_api(other_workspace) -> ApiClient:
+    return ApiClient(api_key_for(other_workspace))
+
+
+@pytest.fixture
+def anon_api() -> ApiClient:
+    return ApiClient(None)

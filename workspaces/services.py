@@ -1,0 +1,193 @@
+"""Writes for workspaces, memberships, API keys and the audit log."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from .errors import AuthenticationFailed, FieldError, InvalidInput, NotFound
+from .models import ApiKey, AuditEvent, Membership, Role, Workspace
+
+API_KEY_PREFIX = "pb_"
+LAST_USED_GRANULARITY = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a dashboard user or an API key (or the system, when both are None)."""
+
+    user: AbstractBaseUser | None = None
+    api_key: ApiKey | None = None
+    ip: str | None = None
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls()
+
+
+def audit(
+    *,
+    workspace: Workspace | None,
+    actor: Actor,
+    action: str,
+    target: Any = None,
+    metadata: dict[str, Any] | None = None,
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        workspace=workspace,
+        actor_user=actor.user if actor.user is not None and actor.user.is_authenticated else None,
+        actor_api_key=actor.api_key,
+        action=action,
+        target_type=type(target).__name__ if target is not None else "",
+        target_id=str(getattr(target, "pk", "") or "") if target is not None else "",
+        target_repr=str(target)[:255] if target is not None else "",
+        metadata=metadata or {},
+        ip=actor.ip,
+    )
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:90] or "workspace"
+    slug, n = base, 2
+    while Workspace.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+@transaction.atomic
+def workspace_create(*, name: str, owner: AbstractBaseUser | None = None, actor: Actor | None = None) -> Workspace:
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("A workspace needs a name.", [FieldError("name", "This field is required.", "required")])
+    workspace = Workspace.objects.create(name=name, slug=_unique_slug(name))
+    actor = actor or Actor(user=owner)
+    audit(workspace=workspace, actor=actor, action="workspace.create", target=workspace)
+    if owner is not None:
+        membership_add(workspace=workspace, user=owner, role=Role.OWNER, actor=actor)
+    return workspace
+
+
+@transaction.atomic
+def membership_add(*, workspace: Workspace, user: AbstractBaseUser, role: str, actor: Actor) -> Membership:
+    if role not in Role.values:
+        raise InvalidInput(
+            "Unknown role.", [FieldError("role", f"Choose one of: {', '.join(Role.values)}.", "invalid_choice")]
+        )
+    if Membership.objects.filter(workspace=workspace, user=user).exists():
+        raise InvalidInput(
+            "Already a member.", [FieldError("username", f"{user} is already a member of this workspace.", "duplicate")]
+        )
+    membership = Membership.objects.create(workspace=workspace, user=user, role=role)
+    audit(workspace=workspace, actor=actor, action="membership.create", target=membership, metadata={"role": role})
+    return membership
+
+
+def _owners_left(workspace: Workspace, excluding: Membership) -> int:
+    return Membership.objects.filter(workspace=workspace, role=Role.OWNER).exclude(pk=excluding.pk).count()
+
+
+@transaction.atomic
+def membership_update(*, membership: Membership, role: str, actor: Actor) -> Membership:
+    if role not in Role.values:
+        raise InvalidInput(
+            "Unknown role.", [FieldError("role", f"Choose one of: {', '.join(Role.values)}.", "invalid_choice")]
+        )
+    if membership.role == Role.OWNER and role != Role.OWNER and _owners_left(membership.workspace, membership) == 0:
+        raise InvalidInput("A workspace needs an owner.", [FieldError("role", "This is the last owner.", "last_owner")])
+    old = membership.role
+    membership.role = role
+    membership.save(update_fields=["role"])
+    audit(
+        workspace=membership.workspace,
+        actor=actor,
+        action="membership.update",
+        target=membership,
+        metadata={"from": old, "to": role},
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, actor: Actor) -> None:
+    if membership.role == Role.OWNER and _owners_left(membership.workspace, membership) == 0:
+        raise InvalidInput("A workspace needs an owner.", [FieldError("role", "This is the last owner.", "last_owner")])
+    audit(
+        workspace=membership.workspace,
+        actor=actor,
+        action="membership.delete",
+        target=membership,
+        metadata={"user": str(membership.user), "role": membership.role},
+    )
+    membership.delete()
+
+
+def _hash_secret(raw_key: str) -> str:
+    # Keys carry 256 bits of randomness, so a fast hash is enough; no salt or KDF needed.
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_key_create(
+    *, workspace: Workspace, name: str, created_by: AbstractBaseUser | None = None, actor: Actor | None = None
+) -> tuple[ApiKey, str]:
+    """Returns the key and its plaintext, which is shown once and never stored."""
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("An API key needs a name.", [FieldError("name", "This field is required.", "required")])
+    prefix = secrets.token_hex(4)
+    while ApiKey.objects.filter(prefix=prefix).exists():
+        prefix = secrets.token_hex(4)
+    raw = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey.objects.create(
+        workspace=workspace, name=name, prefix=prefix, hashed_secret=_hash_secret(raw), created_by=created_by
+    )
+    audit(workspace=workspace, actor=actor or Actor(user=created_by), action="api_key.create", target=key)
+    return key, raw
+
+
+@transaction.atomic
+def api_key_revoke(*, api_key: ApiKey, actor: Actor) -> ApiKey:
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+        audit(workspace=api_key.workspace, actor=actor, action="api_key.revoke", target=api_key)
+    return api_key
+
+
+def api_key_authenticate(raw: str | None) -> ApiKey:
+    """Resolve a bearer key. Every failure says what is wrong, never whether a prefix exists for another reason."""
+    if not raw:
+        raise AuthenticationFailed(
+            "Missing API key. Send it as 'Authorization: Bearer <key>' (create one with manage.py create_api_key "
+            "or in the dashboard under API keys)."
+        )
+    parts = raw.split("_")
+    if not raw.startswith(API_KEY_PREFIX) or len(parts) < 3 or len(parts[1]) != 8:
+        raise AuthenticationFailed("Malformed API key: Patchbay keys look like 'pb_<8 characters>_<secret>'.")
+    key = ApiKey.objects.select_related("workspace").filter(prefix=parts[1]).first()
+    if key is None or not hmac.compare_digest(key.hashed_secret, _hash_secret(raw)):
+        raise AuthenticationFailed("Unknown API key.")
+    if key.revoked_at is not None:
+        raise AuthenticationFailed("This API key was revoked. Create a new one.")
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_GRANULARITY:
+        # One UPDATE a minute per key at most, not one per request.
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+    return key
+
+
+def api_key_get(*, workspace: Workspace, key_id: int) -> ApiKey:
+    key = ApiKey.objects.filter(workspace=workspace, pk=key_id).first()
+    if key is None:
+        raise NotFound("API key not found.")
+    return key
