@@ -17,8 +17,12 @@ from workspaces.errors import FieldError, InvalidInput
 from workspaces.services import Actor
 
 from . import selectors, services
+from .execution import check_credentials, execution_body, execution_http_status, execution_start, execution_wait
 from .models import Connector, ConnectorDefinition
+from .oauth import services as oauth_services
+from .oauth.errors import TokenUnavailable
 from .schemas import (
+    CheckOut,
     ConflictOut,
     ConnectorCreateIn,
     ConnectorDetailOut,
@@ -26,6 +30,14 @@ from .schemas import (
     ConnectorUpdateIn,
     DefinitionListOut,
     ErrorOut,
+    ExecuteIn,
+    ExecutionAcceptedOut,
+    ExecutionOut,
+    OAuthAppIn,
+    OAuthAppOut,
+    OAuthInitiateIn,
+    OAuthInitiateOut,
+    RevokeOut,
 )
 from .validation import misplaced_config_errors
 
@@ -196,4 +208,131 @@ def delete_connector(request: HttpRequest, connector_id: str) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-__all__ = ["router", "definitions_router", "UUID"]
+# --- Execution -------------------------------------------------------------------------------------------------
+
+EXECUTION_RESPONSES: dict[int, Any] = {
+    200: ExecutionOut, 202: ExecutionAcceptedOut | ExecutionOut, 400: ExecutionOut, 401: ErrorOut,
+    404: ExecutionOut | ErrorOut, 422: ErrorOut, 424: ExecutionOut, 429: ExecutionOut, 500: ExecutionOut,
+    502: ExecutionOut, 504: ExecutionOut,
+}
+
+
+def execution_response(request: HttpRequest, execution) -> HttpResponse:  # noqa: ANN001
+    from config.api import api
+
+    status = execution_http_status(execution)
+    response = api.create_response(request, execution_body(execution), status=status)
+    if status == 429 and execution.retry_after is not None:
+        response["Retry-After"] = str(execution.retry_after)
+    return response
+
+
+@router.post("/connectors/{connector_id}/execute", response=EXECUTION_RESPONSES, summary="Run an operation")
+def execute(request: HttpRequest, connector_id: str, payload: ExecuteIn) -> HttpResponse:
+    """Validate params, record an Execution, run it on a worker and wait for the answer (or 202 with `async`)."""
+    connector = selectors.connector_get(workspace=request.workspace, connector_id=connector_id)  # type: ignore[attr-defined]
+    execution = execution_start(
+        connector=connector,
+        entity=payload.entity,
+        action=payload.action,
+        params=payload.params,
+        actor=actor_from(request),
+        run_async=payload.run_async,
+    )
+    if payload.run_async:
+        return Status(202, {"execution_id": str(execution.pk), "status": execution.status})  # type: ignore[return-value]
+    return execution_response(request, execution_wait(execution))
+
+
+@router.get("/executions/{execution_id}", response=EXECUTION_RESPONSES, summary="Get an execution")
+def get_execution(request: HttpRequest, execution_id: str) -> HttpResponse:
+    execution = selectors.execution_get(workspace=request.workspace, execution_id=execution_id)  # type: ignore[attr-defined]
+    return execution_response(request, execution)
+
+
+@router.post("/connectors/{connector_id}/check", response={200: CheckOut, **ERRORS}, summary="Check credentials")
+def check(request: HttpRequest, connector_id: str) -> dict[str, Any]:
+    """Runs the connector type's check operation; `ok` says whether the service accepted the credentials."""
+    connector = selectors.connector_get(workspace=request.workspace, connector_id=connector_id)  # type: ignore[attr-defined]
+    result = check_credentials(connector=connector, actor=actor_from(request))
+    return {"ok": result.ok, "message": result.message, "execution_id": result.execution_id}
+
+
+
+# --- OAuth -----------------------------------------------------------------------------------------------------
+
+
+@router.post("/connectors/oauth/initiate", response={200: OAuthInitiateOut, **ERRORS}, summary="Start OAuth")
+def oauth_initiate_endpoint(request: HttpRequest, payload: OAuthInitiateIn) -> dict[str, Any]:
+    """Returns the provider's consent URL. After consent the browser lands on `redirect_url?connector_id=…`."""
+    workspace = request.workspace  # type: ignore[attr-defined]
+    connector = None
+    if payload.connector_id:
+        connector = selectors.connector_get(workspace=workspace, connector_id=payload.connector_id)
+        definition = connector.definition
+    else:
+        definition = selectors.definition_resolve(
+            definition_id=payload.definition_id, connector_type=payload.connector_type
+        )
+    consent_url = oauth_services.oauth_initiate(
+        workspace=workspace, definition=definition, redirect_url=payload.redirect_url, name=payload.name,
+        replication_config=payload.replication_config, actor=actor_from(request), connector=connector,
+        auth_scheme=payload.auth_scheme,
+    )
+    return {"consent_url": consent_url}
+
+
+def _token_unavailable_response(request: HttpRequest, exc: TokenUnavailable) -> HttpResponse:
+    from config.api import api, error_body
+
+    return api.create_response(request, error_body(exc.message, error_code=exc.code), status=424)
+
+
+@router.post("/connectors/{connector_id}/refresh", response={200: ConnectorDetailOut, 424: ErrorOut, **ERRORS})
+def refresh(request: HttpRequest, connector_id: str):  # noqa: ANN201
+    """Force an access-token refresh now (audited)."""
+    connector = selectors.connector_get(workspace=request.workspace, connector_id=connector_id)  # type: ignore[attr-defined]
+    try:
+        connector = oauth_services.token_refresh(connector=connector, actor=actor_from(request))
+    except TokenUnavailable as exc:
+        return _token_unavailable_response(request, exc)
+    return connector_detail(connector)
+
+
+@router.post("/connectors/{connector_id}/revoke", response={200: RevokeOut, **ERRORS}, summary="Revoke tokens")
+def revoke(request: HttpRequest, connector_id: str) -> dict[str, Any]:
+    """Revoke at the provider (where it has an endpoint), then wipe the stored tokens (audited)."""
+    connector = selectors.connector_get(workspace=request.workspace, connector_id=connector_id)  # type: ignore[attr-defined]
+    told = oauth_services.token_revoke(connector=connector, actor=actor_from(request))
+    connector.refresh_from_db()
+    return {"revoked_at_provider": told, "status": connector.status}
+
+
+def oauth_app_out(app) -> dict[str, Any]:  # noqa: ANN001
+    return {
+        "connector_type": app.definition.slug, "definition_id": app.definition_id, "client_id": app.client_id,
+        "scopes": app.scopes.split(), "created_at": app.created_at, "updated_at": app.updated_at,
+    }
+
+
+@router.get("/oauth-apps", response={200: list[OAuthAppOut], **ERRORS}, tags=["oauth apps"])
+def list_oauth_apps(request: HttpRequest) -> list[dict[str, Any]]:
+    return [oauth_app_out(a) for a in selectors.oauth_app_list(workspace=request.workspace)]  # type: ignore[attr-defined]
+
+
+@router.put("/oauth-apps/{connector_type}", response={200: OAuthAppOut, **ERRORS}, tags=["oauth apps"])
+def put_oauth_app(request: HttpRequest, connector_type: str, payload: OAuthAppIn) -> dict[str, Any]:
+    """Create or update this workspace's OAuth client for a connector type. The secret is never returned."""
+    definition = selectors.definition_resolve(connector_type=connector_type)
+    app = oauth_services.oauth_app_upsert(
+        workspace=request.workspace, definition=definition, client_id=payload.client_id,  # type: ignore[attr-defined]
+        client_secret=payload.client_secret, scopes=payload.scopes, actor=actor_from(request),
+    )
+    return oauth_app_out(app)
+
+
+@router.delete("/oauth-apps/{connector_type}", response={204: None, **ERRORS}, tags=["oauth apps"])
+def delete_oauth_app(request: HttpRequest, connector_type: str) -> HttpResponse:
+    app = selectors.oauth_app_get(workspace=request.workspace, connector_type=connector_type)  # type: ignore[attr-defined]
+    oauth_services.oauth_app_delete(oauth_app=app, actor=actor_from(request))
+    return HttpResponse(status=204)

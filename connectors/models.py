@@ -77,6 +77,8 @@ class Execution(models.Model):
     entity = models.CharField(max_length=100)
     action = models.CharField(max_length=100)
     params = models.JSONField(default=dict, blank=True, help_text="Parameters with secret fields removed.")
+    # The full parameters, encrypted, for the worker (tasks take ids only); wiped when the run ends.
+    params_encrypted = models.TextField(blank=True, editable=False)
     status = models.CharField(max_length=20, choices=ExecutionStatus.choices, default=ExecutionStatus.PENDING)
     result = models.JSONField(null=True, blank=True)
     connector_metadata = models.JSONField(default=dict, blank=True)

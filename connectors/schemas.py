@@ -92,3 +92,84 @@ class ConnectorDetailOut(ConnectorInfoOut):
 class ConnectorListOut(Schema):
     data: list[ConnectorInfoOut]
     next: str | None = Field(None, description="URL of the next page, or null.")
+
+
+class ExecuteIn(Schema):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    entity: str = Field(..., min_length=1, examples=["customers"])
+    action: str = Field(..., min_length=1, examples=["list"])
+    params: dict[str, Any] = Field(default_factory=dict, examples=[{"limit": 10}])
+    run_async: bool = Field(False, alias="async", description="Answer 202 at once; poll GET /executions/{id}.")
+
+
+class ConnectorMetadataOut(Schema):
+    has_next_page: bool
+    end_cursor: str | None = None
+
+
+class ExecutionMetadataOut(Schema):
+    execution_id: str
+    execution_time_ms: int | None = None
+    attempts: int
+
+
+class ExecutionOut(Schema):
+    status: str = Field(..., description="success | error | pending | running")
+    result: Any = None
+    connector_metadata: ConnectorMetadataOut
+    execution_metadata: ExecutionMetadataOut
+    message: str | None = None
+    error_code: str | None = None
+    errors: list[FieldErrorOut] | None = None
+    upstream_status: int | None = None
+    retry_after: int | None = None
+
+
+class ExecutionAcceptedOut(Schema):
+    execution_id: str
+    status: str
+
+
+class CheckOut(Schema):
+    ok: bool
+    message: str
+    execution_id: str | None = None
+
+
+class OAuthInitiateIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    connector_type: str | None = None
+    definition_id: UUID | None = None
+    redirect_url: str = Field(..., description="Where the user's browser is sent afterwards, with ?connector_id=…")
+    name: str | None = None
+    replication_config: dict[str, Any] | None = None
+    auth_scheme: str | None = None
+    connector_id: UUID | None = Field(None, description="Re-authorise this connector (keeps its id).")
+
+
+class OAuthInitiateOut(Schema):
+    consent_url: str
+
+
+class OAuthAppIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: str
+    client_secret: str | None = Field(None, description="Required when creating; omit to keep the stored one.")
+    scopes: list[str] | str | None = None
+
+
+class OAuthAppOut(Schema):
+    connector_type: str
+    definition_id: UUID
+    client_id: str
+    scopes: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class RevokeOut(Schema):
+    revoked_at_provider: bool
+    status: str

@@ -16,7 +16,7 @@ from workspaces.models import Workspace
 
 from . import crypto
 from .catalog.loader import apply_overrides
-from .models import Connector, ConnectorDefinition, Execution
+from .models import Connector, ConnectorDefinition, Execution, OAuthApp
 
 
 def definition_list(*, name: str | None = None) -> QuerySet[ConnectorDefinition]:
@@ -171,4 +171,14 @@ def execution_get(*, workspace: Workspace, execution_id: Any) -> Execution:
         workspace,
         what="Execution",
         pk=execution_id,
+    )
+
+
+def oauth_app_list(*, workspace: Workspace) -> QuerySet[OAuthApp]:
+    return scoped(OAuthApp.objects.select_related("definition"), workspace).order_by("definition__name")
+
+
+def oauth_app_get(*, workspace: Workspace, connector_type: str) -> OAuthApp:
+    return get_scoped(
+        OAuthApp.objects.select_related("definition"), workspace, what="OAuth app", definition__slug=connector_type
     )

@@ -134,3 +134,63 @@ def other_api(other_workspace) -> ApiClient:
 @pytest.fixture
 def anon_api() -> ApiClient:
     return ApiClient(None)
+
+
+# --- A real Celery worker process --------------------------------------------------------------------------------
+
+
+def _worker_env(redis: str) -> dict[str, str]:
+    from django.db import connection
+
+    db = connection.settings_dict
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "REDIS_URL": redis}
+    # The worker must see the test database the suite is using (PostgreSQL only: SQLite's is in memory).
+    env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return env
+
+
+@pytest.fixture
+def celery_worker(require_redis, require_postgres, transactional_db, settings):
+    """Starts `celery worker` (prefork, 2 processes) against Redis and the test database; the suite stops
+    running tasks in-process for the test's duration."""
+    import subprocess
+    import sys
+    import time
+
+    from config.celery_app import app
+
+    redis = require_redis
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork", "-c", "2", "-l", "warning",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"test-{os.getpid()}@%h"],
+        env=_worker_env(redis),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    old = (app.conf.task_always_eager, app.conf.broker_url, app.conf.result_backend)
+    app.conf.task_always_eager = False
+    app.conf.broker_url = redis
+    app.conf.result_backend = redis
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError("celery worker exited: " + proc.stdout.read().decode(errors="replace")[-2000:])
+            try:
+                if app.control.ping(timeout=0.5):
+                    break
+            except Exception:  # noqa: BLE001, S110 - broker not ready yet
+                pass
+        else:
+            raise RuntimeError("celery worker did not answer a ping within 30 s")
+        yield proc
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url, app.conf.result_backend = old
+        proc.terminate()
+        try:
+            output = proc.communicate(timeout=15)[0].decode(errors="replace")
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            output = proc.communicate()[0].decode(errors="replace")
+        proc.worker_output = output  # type: ignore[attr-defined]

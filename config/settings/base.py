@@ -115,7 +115,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = 3600
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Per-token ETA tasks do the real work; this sweep only catches tokens whose task was lost.
+    "enqueue-due-refreshes": {"task": "connectors.enqueue_due_refreshes", "schedule": 300.0},
+    "recheck-credentials": {"task": "connectors.recheck_credentials", "schedule": 3600.0},
+    "prune-executions": {"task": "connectors.prune_executions", "schedule": 86400.0},
+}
 
 LOGGING = {
     "version": 1,

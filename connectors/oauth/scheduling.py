@@ -1,0 +1,46 @@
+"""Which connectors are due for a token refresh or a credentials re-check (read-only queries for beat)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from connectors.models import Connector, ConnectorStatus
+
+SWEEP_WINDOW = timedelta(minutes=10)
+
+
+def due_for_refresh(*, limit: int = 5000) -> list[Any]:
+    now = timezone.now()
+    horizon = now + timedelta(seconds=settings.PATCHBAY_TOKEN_REFRESH_MARGIN_SECONDS) + SWEEP_WINDOW
+    return list(
+        Connector.objects.filter(token_expires_at__isnull=False, token_expires_at__lte=horizon)
+        .exclude(status=ConnectorStatus.NEEDS_REAUTH)
+        .filter(Q(refresh_cooldown_until__isnull=True) | Q(refresh_cooldown_until__lte=now))
+        .order_by("token_expires_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def due_for_check(*, limit: int = 1000) -> list[Any]:
+    """API-token connectors not checked within PATCHBAY_CREDENTIAL_CHECK_INTERVAL_HOURS."""
+    cutoff = timezone.now() - timedelta(hours=settings.PATCHBAY_CREDENTIAL_CHECK_INTERVAL_HOURS)
+    qs = (
+        Connector.objects.filter(token_expires_at__isnull=True)
+        .filter(Q(last_checked_at__isnull=True) | Q(last_checked_at__lte=cutoff))
+        .exclude(status=ConnectorStatus.NEEDS_REAUTH)
+        .select_related("definition")
+        .order_by("last_checked_at")
+    )
+    ids = []
+    for connector in qs[: limit * 2]:
+        scheme = next((s for s in connector.definition.manifest["auth_schemes"] if s["key"] == connector.auth_scheme), None)
+        if scheme and scheme["type"] != "oauth2" and connector.definition.manifest.get("check"):
+            ids.append(connector.pk)
+        if len(ids) >= limit:
+            break
+    return ids

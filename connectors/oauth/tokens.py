@@ -1,0 +1,164 @@
+"""The access-token lifecycle: refresh when near expiry, exactly once across processes, rotation-safe.
+
+Concurrency: the connector row is locked (SELECT … FOR UPDATE) for the whole refresh; whoever gets the lock
+second re-reads and finds a fresh token, so N concurrent executions cause one token request. A rotated refresh
+token is written in the same transaction as the access token, before anything uses it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from connectors import crypto
+from connectors.models import Connector, ConnectorStatus
+from connectors.selectors import auth_scheme_of, connector_credentials
+from workspaces.services import Actor, audit
+
+from .apps import oauth_client_for
+from .errors import TokenUnavailable
+
+logger = logging.getLogger("patchbay.oauth")
+
+COOLDOWN_BASE_SECONDS = 30
+COOLDOWN_MAX_SECONDS = 3600
+
+
+def _margin() -> timedelta:
+    return timedelta(seconds=settings.PATCHBAY_TOKEN_REFRESH_MARGIN_SECONDS)
+
+
+def token_is_fresh(connector: Connector, credentials: dict[str, Any]) -> bool:
+    if not credentials.get("access_token"):
+        return False
+    if connector.token_expires_at is None:
+        # No expiry known: long-lived token (GitHub OAuth apps, Intercom) unless we could refresh it anyway.
+        return True
+    return connector.token_expires_at > timezone.now() + _margin()
+
+
+def credentials_with_fresh_token(connector: Connector) -> dict[str, Any]:
+    """Credentials whose access token stays valid for the whole call; refreshes first when it would not."""
+    if connector.status == ConnectorStatus.NEEDS_REAUTH:
+        raise TokenUnavailable("needs_reauth", _reauth_message(connector))
+    credentials = connector_credentials(connector)
+    if token_is_fresh(connector, credentials):
+        return credentials
+    return refresh_token(connector_id=connector.pk)
+
+
+def _reauth_message(connector: Connector) -> str:
+    return (
+        f"{connector.definition.name} no longer accepts this connector's refresh token "
+        f"({connector.status_detail or 'invalid_grant'}). Re-authorise the connector to continue."
+    )
+
+
+def refresh_token(*, connector_id: Any, force: bool = False, actor: Actor | None = None) -> dict[str, Any]:
+    """Refresh under the row lock. Returns fresh credentials or raises TokenUnavailable (after committing state)."""
+    from . import client as oauth_client
+
+    failure: TokenUnavailable | None = None
+    with transaction.atomic():
+        connector = Connector.objects.select_for_update().select_related("definition", "workspace").get(pk=connector_id)
+        credentials = connector_credentials(connector)
+        now = timezone.now()
+        if connector.status == ConnectorStatus.NEEDS_REAUTH:
+            raise TokenUnavailable("needs_reauth", _reauth_message(connector))
+        if not force and token_is_fresh(connector, credentials):
+            return credentials  # another worker refreshed while we waited for the lock
+        if connector.refresh_cooldown_until and now < connector.refresh_cooldown_until and not force:
+            raise TokenUnavailable(
+                "token_refresh_failed",
+                f"Refreshing the access token failed recently; next attempt after "
+                f"{connector.refresh_cooldown_until:%H:%M:%S} UTC.",
+            )
+        refresh_value = credentials.get("refresh_token")
+        if not refresh_value:
+            if credentials.get("access_token") and not force:
+                return credentials
+            raise TokenUnavailable("needs_reauth", "This connector has no refresh token. Re-authorise it.")
+        scheme = auth_scheme_of(connector)
+        app = oauth_client_for(workspace=connector.workspace, definition=connector.definition, credentials=credentials)
+        if app is None:
+            raise TokenUnavailable(
+                "token_refresh_failed",
+                f"No OAuth client is configured for {connector.definition.name}: add an OAuth app to the workspace.",
+            )
+        try:
+            token = oauth_client.refresh_access_token(
+                scheme["oauth"], client_id=app.client_id, client_secret=app.client_secret,
+                refresh_token=refresh_value, timeout=settings.PATCHBAY_UPSTREAM_TIMEOUT,
+            )
+        except oauth_client.OAuthError as exc:
+            failure = _record_failure(connector, exc, actor=actor)
+        else:
+            credentials = store_token(connector, credentials, token)
+            audit(
+                workspace=connector.workspace, actor=actor or Actor.system(), action="connector.token_refresh",
+                target=connector, metadata={"forced": force, "rotated": bool(token.refresh_token)},
+            )
+    if failure is not None:
+        raise failure
+    schedule_refresh(connector)
+    return credentials
+
+
+def store_token(connector: Connector, credentials: dict[str, Any], token: Any) -> dict[str, Any]:
+    """Write the new access token — and a rotated refresh token — in the caller's transaction."""
+    now = timezone.now()
+    credentials = {**credentials, "access_token": token.access_token}
+    if token.refresh_token:
+        credentials["refresh_token"] = token.refresh_token
+    credentials.update({k: v for k, v in (token.extra or {}).items() if v})
+    connector.credentials_encrypted = crypto.encrypt_json(credentials)
+    connector.token_expires_at = now + timedelta(seconds=token.expires_in) if token.expires_in else None
+    connector.token_refreshed_at = now
+    if token.scope:
+        connector.token_scopes = token.scope[:1000]
+    connector.refresh_failures = 0
+    connector.refresh_cooldown_until = None
+    if connector.status != ConnectorStatus.HEALTHY:
+        connector.status, connector.status_detail = ConnectorStatus.HEALTHY, ""
+    connector.save()
+    return credentials
+
+
+def _record_failure(connector: Connector, exc: Any, *, actor: Actor | None) -> TokenUnavailable:
+    if exc.permanent:
+        connector.status = ConnectorStatus.NEEDS_REAUTH
+        connector.status_detail = f"{exc.error}: the provider refused the refresh token"[:500]
+        connector.save(update_fields=["status", "status_detail", "updated_at"])
+        audit(
+            workspace=connector.workspace, actor=actor or Actor.system(), action="connector.needs_reauth",
+            target=connector, metadata={"error": exc.error, "status_code": exc.status_code},
+        )
+        logger.warning("connector %s needs re-authorisation: %s", connector.pk, exc.error)
+        return TokenUnavailable("needs_reauth", _reauth_message(connector))
+    connector.refresh_failures += 1
+    backoff = min(COOLDOWN_BASE_SECONDS * 2 ** (connector.refresh_failures - 1), COOLDOWN_MAX_SECONDS)
+    connector.refresh_cooldown_until = timezone.now() + timedelta(seconds=backoff)
+    connector.save(update_fields=["refresh_failures", "refresh_cooldown_until", "updated_at"])
+    logger.warning(
+        "token refresh for connector %s failed (%s); cooling down %ss", connector.pk, exc.error, backoff
+    )
+    return TokenUnavailable(
+        "token_refresh_failed",
+        f"{connector.definition.name}'s token endpoint failed ({exc.error}); Patchbay retries after {backoff}s.",
+    )
+
+
+def schedule_refresh(connector: Connector) -> None:
+    """Queue the next refresh for just before this token expires (no periodic scan of every connector)."""
+    if connector.token_expires_at is None or settings.CELERY_TASK_ALWAYS_EAGER:
+        return
+    from connectors.tasks import refresh_token_task
+
+    eta = connector.token_expires_at - _margin() - timedelta(seconds=30)
+    pk = str(connector.pk)
+    transaction.on_commit(lambda: refresh_token_task.apply_async(args=[pk], eta=max(eta, timezone.now())))
