@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from uuid import UUID
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -17,7 +16,14 @@ from workspaces.errors import FieldError, InvalidInput
 from workspaces.services import Actor
 
 from . import selectors, services
-from .execution import check_credentials, execution_body, execution_http_status, execution_start, execution_wait
+from .execution import (
+    HTTP_STATUS_FOR_ERROR,
+    check_credentials,
+    execution_body,
+    execution_http_status,
+    execution_start,
+    execution_wait,
+)
 from .models import Connector, ConnectorDefinition
 from .oauth import services as oauth_services
 from .oauth.errors import TokenUnavailable
@@ -211,9 +217,18 @@ def delete_connector(request: HttpRequest, connector_id: str) -> HttpResponse:
 # --- Execution -------------------------------------------------------------------------------------------------
 
 EXECUTION_RESPONSES: dict[int, Any] = {
-    200: ExecutionOut, 202: ExecutionAcceptedOut | ExecutionOut, 400: ExecutionOut, 401: ErrorOut,
-    404: ExecutionOut | ErrorOut, 422: ErrorOut, 424: ExecutionOut, 429: ExecutionOut, 500: ExecutionOut,
-    502: ExecutionOut, 504: ExecutionOut,
+    200: ExecutionOut,
+    202: ExecutionAcceptedOut | ExecutionOut,
+    400: ExecutionOut,
+    401: ErrorOut,
+    404: ExecutionOut | ErrorOut,
+    422: ErrorOut,
+    424: ExecutionOut,
+    429: ExecutionOut,
+    500: ExecutionOut,
+    502: ExecutionOut,
+    503: ExecutionOut,
+    504: ExecutionOut,
 }
 
 
@@ -222,7 +237,7 @@ def execution_response(request: HttpRequest, execution) -> HttpResponse:  # noqa
 
     status = execution_http_status(execution)
     response = api.create_response(request, execution_body(execution), status=status)
-    if status == 429 and execution.retry_after is not None:
+    if status in (429, 503) and execution.retry_after is not None:
         response["Retry-After"] = str(execution.retry_after)
     return response
 
@@ -258,7 +273,6 @@ def check(request: HttpRequest, connector_id: str) -> dict[str, Any]:
     return {"ok": result.ok, "message": result.message, "execution_id": result.execution_id}
 
 
-
 # --- OAuth -----------------------------------------------------------------------------------------------------
 
 
@@ -275,8 +289,13 @@ def oauth_initiate_endpoint(request: HttpRequest, payload: OAuthInitiateIn) -> d
             definition_id=payload.definition_id, connector_type=payload.connector_type
         )
     consent_url = oauth_services.oauth_initiate(
-        workspace=workspace, definition=definition, redirect_url=payload.redirect_url, name=payload.name,
-        replication_config=payload.replication_config, actor=actor_from(request), connector=connector,
+        workspace=workspace,
+        definition=definition,
+        redirect_url=payload.redirect_url,
+        name=payload.name,
+        replication_config=payload.replication_config,
+        actor=actor_from(request),
+        connector=connector,
         auth_scheme=payload.auth_scheme,
     )
     return {"consent_url": consent_url}
@@ -285,10 +304,16 @@ def oauth_initiate_endpoint(request: HttpRequest, payload: OAuthInitiateIn) -> d
 def _token_unavailable_response(request: HttpRequest, exc: TokenUnavailable) -> HttpResponse:
     from config.api import api, error_body
 
-    return api.create_response(request, error_body(exc.message, error_code=exc.code), status=424)
+    status = HTTP_STATUS_FOR_ERROR.get(exc.code, 424)
+    response = api.create_response(request, error_body(exc.message, error_code=exc.code), status=status)
+    if exc.retry_after:
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
-@router.post("/connectors/{connector_id}/refresh", response={200: ConnectorDetailOut, 424: ErrorOut, **ERRORS})
+@router.post(
+    "/connectors/{connector_id}/refresh", response={200: ConnectorDetailOut, 424: ErrorOut, 503: ErrorOut, **ERRORS}
+)
 def refresh(request: HttpRequest, connector_id: str):  # noqa: ANN201
     """Force an access-token refresh now (audited)."""
     connector = selectors.connector_get(workspace=request.workspace, connector_id=connector_id)  # type: ignore[attr-defined]
@@ -310,8 +335,12 @@ def revoke(request: HttpRequest, connector_id: str) -> dict[str, Any]:
 
 def oauth_app_out(app) -> dict[str, Any]:  # noqa: ANN001
     return {
-        "connector_type": app.definition.slug, "definition_id": app.definition_id, "client_id": app.client_id,
-        "scopes": app.scopes.split(), "created_at": app.created_at, "updated_at": app.updated_at,
+        "connector_type": app.definition.slug,
+        "definition_id": app.definition_id,
+        "client_id": app.client_id,
+        "scopes": app.scopes.split(),
+        "created_at": app.created_at,
+        "updated_at": app.updated_at,
     }
 
 
@@ -325,8 +354,12 @@ def put_oauth_app(request: HttpRequest, connector_type: str, payload: OAuthAppIn
     """Create or update this workspace's OAuth client for a connector type. The secret is never returned."""
     definition = selectors.definition_resolve(connector_type=connector_type)
     app = oauth_services.oauth_app_upsert(
-        workspace=request.workspace, definition=definition, client_id=payload.client_id,  # type: ignore[attr-defined]
-        client_secret=payload.client_secret, scopes=payload.scopes, actor=actor_from(request),
+        workspace=request.workspace,
+        definition=definition,
+        client_id=payload.client_id,  # type: ignore[attr-defined]
+        client_secret=payload.client_secret,
+        scopes=payload.scopes,
+        actor=actor_from(request),
     )
     return oauth_app_out(app)
 

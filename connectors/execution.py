@@ -28,6 +28,7 @@ logger = logging.getLogger("patchbay.execution")
 HTTP_STATUS_FOR_ERROR = {
     "credentials_rejected": 424,
     "needs_reauth": 424,
+    "token_refresh_failed": 503,
     "not_found": 404,
     "rate_limited": 429,
     "bad_request": 400,
@@ -64,7 +65,8 @@ def validate_execution_request(
     try:
         errors = params_mod.validate_params(manifest, entity, action, params)
     except params_mod.UnknownOperation as exc:
-        raise InvalidInput(str(exc), [FieldError(exc.field, str(exc), "unknown_operation")]) from None
+        field = "entity" if exc.entity not in exc.available else "action"
+        raise InvalidInput(str(exc), [FieldError(field, str(exc), "unknown_operation")]) from None
     if errors:
         field_errors = [FieldError(**e) if isinstance(e, dict) else e for e in errors]
         names = ", ".join(e.field for e in field_errors)
@@ -108,13 +110,26 @@ def _dispatch(execution: Execution) -> None:
 
     if settings.CELERY_TASK_ALWAYS_EAGER:
         run_execution_task.apply(args=[str(execution.pk)])
-    else:
-        transaction.on_commit(lambda: run_execution_task.apply_async(args=[str(execution.pk)]))
+        return
+
+    def send() -> None:
+        # Kept so a synchronous caller can wait on the result backend (Redis pub/sub) instead of polling the DB.
+        execution._async_result = run_execution_task.apply_async(args=[str(execution.pk)])  # type: ignore[attr-defined]
+
+    transaction.on_commit(send)
 
 
 def execution_wait(execution: Execution, timeout: float | None = None) -> Execution:
     """Wait for a worker to finish the execution (up to PATCHBAY_EXECUTE_TIMEOUT); returns it refreshed."""
     deadline = time.monotonic() + (settings.PATCHBAY_EXECUTE_TIMEOUT if timeout is None else timeout)
+    async_result = getattr(execution, "_async_result", None)
+    if async_result is not None:
+        try:
+            async_result.get(
+                timeout=max(0.0, deadline - time.monotonic()), propagate=False, disable_sync_subtasks=False
+            )
+        except Exception:  # noqa: BLE001 - timeouts and backend hiccups fall through to reading the record
+            logger.debug("waiting on the result backend for execution %s failed; reading the record", execution.pk)
     delay = 0.002
     while True:
         execution.refresh_from_db()
@@ -162,8 +177,13 @@ def run_execution(execution_id: str) -> None:
     Connector.objects.filter(pk=connector.pk).update(last_used_at=fields["finished_at"])
     logger.info(
         "execution %s %s.%s on connector %s: %s in %sms (%s attempts)",
-        execution.pk, execution.entity, execution.action, connector.pk,
-        fields.get("error_code") or "success", fields["duration_ms"], fields.get("attempts", 0),
+        execution.pk,
+        execution.entity,
+        execution.action,
+        connector.pk,
+        fields.get("error_code") or "success",
+        fields["duration_ms"],
+        fields.get("attempts", 0),
     )
 
 
@@ -214,7 +234,7 @@ def _error_fields(connector: Connector, exc: Exception) -> dict[str, Any]:
                 status_detail=f"The service rejected the credentials ({exc.status_code}).",
             )
     elif isinstance(exc, TokenUnavailable):
-        fields.update(error_code=exc.code, error_message=exc.message, attempts=0)
+        fields.update(error_code=exc.code, error_message=exc.message, attempts=0, retry_after=exc.retry_after)
     elif isinstance(exc, crypto.DecryptionError):
         fields.update(error_code="internal_error", error_message=str(exc), attempts=0)
     else:
@@ -257,8 +277,9 @@ def execution_body(execution: Execution) -> dict[str, Any]:
         if execution.retry_after is not None:
             body["retry_after"] = execution.retry_after
     elif not done:
-        body.update(message="Still running: poll GET /api/v1/integrations/executions/{id}.".replace(
-            "{id}", str(execution.pk)))
+        body.update(
+            message="Still running: poll GET /api/v1/integrations/executions/{id}.".replace("{id}", str(execution.pk))
+        )
     return body
 
 
@@ -270,8 +291,11 @@ def check_credentials(*, connector: Connector, actor: Actor) -> CheckResult:
         return CheckResult(ok=True, message="This connector type has no check operation; nothing to verify.")
     execution = execution_wait(
         execution_start(
-            connector=connector, entity=check["entity"], action=check["action"],
-            params=check.get("params") or {}, actor=actor,
+            connector=connector,
+            entity=check["entity"],
+            action=check["action"],
+            params=check.get("params") or {},
+            actor=actor,
         )
     )
     now = timezone.now()
@@ -296,10 +320,16 @@ def check_credentials_unsaved(*, connector: Connector, credentials: dict[str, An
         return
     try:
         execute_operation(
-            manifest=manifest, credentials=credentials, config=connector.replication_config,
-            auth_scheme=connector.auth_scheme, entity=check["entity"], action=check["action"],
-            params=check.get("params") or {}, timeout=settings.PATCHBAY_UPSTREAM_TIMEOUT,
-            max_attempts=2, max_retry_seconds=5,
+            manifest=manifest,
+            credentials=credentials,
+            config=connector.replication_config,
+            auth_scheme=connector.auth_scheme,
+            entity=check["entity"],
+            action=check["action"],
+            params=check.get("params") or {},
+            timeout=settings.PATCHBAY_UPSTREAM_TIMEOUT,
+            max_attempts=2,
+            max_retry_seconds=5,
             max_body_bytes=settings.PATCHBAY_UPSTREAM_MAX_BODY_BYTES,
         )
     except UpstreamError as exc:

@@ -21,8 +21,12 @@ def prune_executions_task() -> int:
 
 
 @shared_task(
-    name="connectors.refresh_token", acks_late=True, max_retries=3, default_retry_delay=30,
-    soft_time_limit=60, time_limit=90,
+    name="connectors.refresh_token",
+    acks_late=True,
+    max_retries=3,
+    default_retry_delay=30,
+    soft_time_limit=60,
+    time_limit=90,
 )
 def refresh_token_task(connector_id: str) -> str:
     """Refresh ahead of expiry. Harmless when duplicated: the lock + re-read turns extra runs into no-ops."""

@@ -144,6 +144,10 @@ def _worker_env(redis: str) -> dict[str, str]:
 
     db = connection.settings_dict
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "REDIS_URL": redis}
+    # Request fixtures that point the catalog at loopback stubs before this one: the worker inherits them.
+    env["PATCHBAY_CATALOG_OVERRIDES"] = json.dumps(settings.PATCHBAY_CATALOG_OVERRIDES)
+    env["PATCHBAY_CATALOG_DIRS"] = ":".join(settings.PATCHBAY_CATALOG_DIRS)
+    env["PATCHBAY_PUBLIC_URL"] = settings.PATCHBAY_PUBLIC_URL
     # The worker must see the test database the suite is using (PostgreSQL only: SQLite's is in memory).
     env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     return env
@@ -151,8 +155,8 @@ def _worker_env(redis: str) -> dict[str, str]:
 
 @pytest.fixture
 def celery_worker(require_redis, require_postgres, transactional_db, settings):
-    """Starts `celery worker` (prefork, 2 processes) against Redis and the test database; the suite stops
-    running tasks in-process for the test's duration."""
+    """Starts two `celery worker` processes against Redis and the test database; the suite stops running tasks
+    in-process for the test's duration. Yields the processes (their output is on `.worker_output` afterwards)."""
     import subprocess
     import sys
     import time
@@ -160,13 +164,34 @@ def celery_worker(require_redis, require_postgres, transactional_db, settings):
     from config.celery_app import app
 
     redis = require_redis
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork", "-c", "2", "-l", "warning",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"test-{os.getpid()}@%h"],
-        env=_worker_env(redis),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    env = _worker_env(redis)
+    # Two worker processes with ten threads each: concurrency across processes, not just within one.
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=threads",
+                "-c",
+                "10",
+                "-l",
+                "warning",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"test{i}-{os.getpid()}@%h",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for i in range(2)
+    ]
     settings.CELERY_TASK_ALWAYS_EAGER = False
     old = (app.conf.task_always_eager, app.conf.broker_url, app.conf.result_backend)
     app.conf.task_always_eager = False
@@ -175,22 +200,24 @@ def celery_worker(require_redis, require_postgres, transactional_db, settings):
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError("celery worker exited: " + proc.stdout.read().decode(errors="replace")[-2000:])
+            for proc in procs:
+                if proc.poll() is not None:
+                    raise RuntimeError("celery worker exited: " + proc.stdout.read().decode(errors="replace")[-2000:])
             try:
-                if app.control.ping(timeout=0.5):
+                if len(app.control.ping(timeout=0.5)) >= len(procs):
                     break
             except Exception:  # noqa: BLE001, S110 - broker not ready yet
                 pass
         else:
-            raise RuntimeError("celery worker did not answer a ping within 30 s")
-        yield proc
+            raise RuntimeError("celery workers did not answer a ping within 30 s")
+        yield procs
     finally:
         app.conf.task_always_eager, app.conf.broker_url, app.conf.result_backend = old
-        proc.terminate()
-        try:
-            output = proc.communicate(timeout=15)[0].decode(errors="replace")
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            output = proc.communicate()[0].decode(errors="replace")
-        proc.worker_output = output  # type: ignore[attr-defined]
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.worker_output = proc.communicate(timeout=15)[0].decode(errors="replace")  # type: ignore[attr-defined]
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.worker_output = proc.communicate()[0].decode(errors="replace")  # type: ignore[attr-defined]

@@ -38,7 +38,9 @@ def due_for_check(*, limit: int = 1000) -> list[Any]:
     )
     ids = []
     for connector in qs[: limit * 2]:
-        scheme = next((s for s in connector.definition.manifest["auth_schemes"] if s["key"] == connector.auth_scheme), None)
+        scheme = next(
+            (s for s in connector.definition.manifest["auth_schemes"] if s["key"] == connector.auth_scheme), None
+        )
         if scheme and scheme["type"] != "oauth2" and connector.definition.manifest.get("check"):
             ids.append(connector.pk)
         if len(ids) >= limit:

@@ -126,12 +126,19 @@ def oauth_initiate(
         expires_at=timezone.now() + STATE_TTL,
     )
     audit(
-        workspace=workspace, actor=actor, action="oauth.initiate", target=connector or definition,
+        workspace=workspace,
+        actor=actor,
+        action="oauth.initiate",
+        target=connector or definition,
         metadata={"connector_type": definition.slug, "reauthorize": connector is not None},
     )
     return oauth_client.build_authorization_url(
-        scheme["oauth"], client_id=app.client_id, redirect_uri=callback_url(), state=state,
-        scopes=app.scopes or scheme["oauth"].get("scopes"), code_challenge=challenge,
+        scheme["oauth"],
+        client_id=app.client_id,
+        redirect_uri=callback_url(),
+        state=state,
+        scopes=app.scopes or scheme["oauth"].get("scopes"),
+        code_challenge=challenge,
     )
 
 
@@ -151,21 +158,23 @@ def _claim_state(state: str, *, user: Any) -> OAuthState:
     """Single use: the first callback to claim a state wins; everything else is rejected before any I/O."""
     if not state:
         raise OAuthFlowError("invalid_state", "The authorization response carries no state.")
-    record = OAuthState.objects.select_related("workspace", "definition", "connector").filter(
-        state_hash=_state_hash(state)
-    ).first()
+    record = (
+        OAuthState.objects.select_related("workspace", "definition", "connector")
+        .filter(state_hash=_state_hash(state))
+        .first()
+    )
     if record is None:
         raise OAuthFlowError("invalid_state", "This authorization link is not one Patchbay issued.")
     if record.used_at is not None:
         raise OAuthFlowError("state_used", "This authorization response was already used. Start again.")
     if record.expires_at <= timezone.now():
         raise OAuthFlowError("state_expired", "This authorization link expired (10 minutes). Start again.")
-    if record.actor_user_id is not None:
-        # Started from the dashboard: only the same signed-in user may finish it, and only while still a member.
-        if getattr(user, "pk", None) != record.actor_user_id or not record.workspace.memberships.filter(
-            user_id=record.actor_user_id
-        ).exists():
-            raise OAuthFlowError("state_mismatch", "This authorization was started by another user or workspace.")
+    # Started from the dashboard: only the same signed-in user may finish it, and only while still a member.
+    if record.actor_user_id is not None and (
+        getattr(user, "pk", None) != record.actor_user_id
+        or not record.workspace.memberships.filter(user_id=record.actor_user_id).exists()
+    ):
+        raise OAuthFlowError("state_mismatch", "This authorization was started by another user or workspace.")
     if record.connector is not None and record.connector.workspace_id != record.workspace_id:
         raise OAuthFlowError("state_mismatch", "This authorization belongs to another workspace.")
     claimed = OAuthState.objects.filter(pk=record.pk, used_at__isnull=True).update(used_at=timezone.now())
@@ -203,14 +212,24 @@ def oauth_callback(
     )
     try:
         token = oauth_client.exchange_code(
-            scheme["oauth"], client_id=app.client_id, client_secret=app.client_secret, code=code,
-            redirect_uri=callback_url(), code_verifier=verifier, timeout=settings.PATCHBAY_UPSTREAM_TIMEOUT,
+            scheme["oauth"],
+            client_id=app.client_id,
+            client_secret=app.client_secret,
+            code=code,
+            redirect_uri=callback_url(),
+            code_verifier=verifier,
+            timeout=settings.PATCHBAY_UPSTREAM_TIMEOUT,
         )
     except oauth_client.OAuthError as exc:
         logger.warning("OAuth code exchange for %s failed: %s", definition.slug, exc.error)
         return CallbackOutcome(
-            with_query(back, {"error": exc.error or "token_exchange_failed",
-                              "error_description": f"{definition.name} refused the authorization code."}),
+            with_query(
+                back,
+                {
+                    "error": exc.error or "token_exchange_failed",
+                    "error_description": f"{definition.name} refused the authorization code.",
+                },
+            ),
             None,
         )
     actor = Actor(user=record.actor_user, api_key=record.actor_api_key)
@@ -229,8 +248,11 @@ def _save_authorized_connector(record: OAuthState, scheme: dict[str, Any], app: 
         action = "connector.reauthorize"
     else:
         connector = Connector(
-            workspace=record.workspace, definition=record.definition, name=record.name or record.definition.name,
-            auth_scheme=scheme["key"], replication_config=record.replication_config,
+            workspace=record.workspace,
+            definition=record.definition,
+            name=record.name or record.definition.name,
+            auth_scheme=scheme["key"],
+            replication_config=record.replication_config,
         )
         action = "connector.create"
     disc = next(
@@ -243,7 +265,10 @@ def _save_authorized_connector(record: OAuthState, scheme: dict[str, Any], app: 
     connector.status, connector.status_detail = ConnectorStatus.HEALTHY, ""
     store_token(connector, credentials, token)
     audit(
-        workspace=record.workspace, actor=actor, action=action, target=connector,
+        workspace=record.workspace,
+        actor=actor,
+        action=action,
+        target=connector,
         metadata={"connector_type": record.definition.slug, "auth_scheme": scheme["key"], "via": "oauth"},
     )
     return connector
@@ -279,7 +304,10 @@ def token_revoke(*, connector: Connector, actor: Actor) -> bool:
         if app and token and scheme["oauth"].get("revoke_url"):
             try:
                 told = oauth_client.revoke_token(
-                    scheme["oauth"], client_id=app.client_id, client_secret=app.client_secret, token=token,
+                    scheme["oauth"],
+                    client_id=app.client_id,
+                    client_secret=app.client_secret,
+                    token=token,
                     token_type_hint="refresh_token" if credentials.get("refresh_token") else "access_token",
                     timeout=settings.PATCHBAY_UPSTREAM_TIMEOUT,
                 )
@@ -293,7 +321,10 @@ def token_revoke(*, connector: Connector, actor: Actor) -> bool:
         connector.status_detail = "Tokens revoked: re-authorise to use this connector again."
         connector.save()
         audit(
-            workspace=connector.workspace, actor=actor, action="connector.revoke", target=connector,
+            workspace=connector.workspace,
+            actor=actor,
+            action="connector.revoke",
+            target=connector,
             metadata={"provider_revoked": told},
         )
     return told
@@ -301,8 +332,13 @@ def token_revoke(*, connector: Connector, actor: Actor) -> bool:
 
 @transaction.atomic
 def oauth_app_upsert(
-    *, workspace: Workspace, definition: ConnectorDefinition, client_id: str, client_secret: str | None,
-    scopes: str | list[str] | None, actor: Actor,
+    *,
+    workspace: Workspace,
+    definition: ConnectorDefinition,
+    client_id: str,
+    client_secret: str | None,
+    scopes: str | list[str] | None,
+    actor: Actor,
 ) -> OAuthApp:
     oauth_scheme(effective_manifest(definition))
     errors = []
@@ -321,8 +357,11 @@ def oauth_app_upsert(
     app.scopes = scope_text.strip()
     app.save()
     audit(
-        workspace=workspace, actor=actor, action="oauth_app.update" if existing else "oauth_app.create",
-        target=app, metadata={"connector_type": definition.slug, "secret_changed": bool(client_secret)},
+        workspace=workspace,
+        actor=actor,
+        action="oauth_app.update" if existing else "oauth_app.create",
+        target=app,
+        metadata={"connector_type": definition.slug, "secret_changed": bool(client_secret)},
     )
     return app
 
@@ -330,7 +369,10 @@ def oauth_app_upsert(
 @transaction.atomic
 def oauth_app_delete(*, oauth_app: OAuthApp, actor: Actor) -> None:
     audit(
-        workspace=oauth_app.workspace, actor=actor, action="oauth_app.delete", target=oauth_app,
+        workspace=oauth_app.workspace,
+        actor=actor,
+        action="oauth_app.delete",
+        target=oauth_app,
         metadata={"connector_type": oauth_app.definition.slug},
     )
     oauth_app.delete()

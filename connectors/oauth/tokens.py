@@ -77,6 +77,7 @@ def refresh_token(*, connector_id: Any, force: bool = False, actor: Actor | None
                 "token_refresh_failed",
                 f"Refreshing the access token failed recently; next attempt after "
                 f"{connector.refresh_cooldown_until:%H:%M:%S} UTC.",
+                retry_after=max(1, int((connector.refresh_cooldown_until - now).total_seconds())),
             )
         refresh_value = credentials.get("refresh_token")
         if not refresh_value:
@@ -92,16 +93,22 @@ def refresh_token(*, connector_id: Any, force: bool = False, actor: Actor | None
             )
         try:
             token = oauth_client.refresh_access_token(
-                scheme["oauth"], client_id=app.client_id, client_secret=app.client_secret,
-                refresh_token=refresh_value, timeout=settings.PATCHBAY_UPSTREAM_TIMEOUT,
+                scheme["oauth"],
+                client_id=app.client_id,
+                client_secret=app.client_secret,
+                refresh_token=refresh_value,
+                timeout=settings.PATCHBAY_UPSTREAM_TIMEOUT,
             )
         except oauth_client.OAuthError as exc:
             failure = _record_failure(connector, exc, actor=actor)
         else:
             credentials = store_token(connector, credentials, token)
             audit(
-                workspace=connector.workspace, actor=actor or Actor.system(), action="connector.token_refresh",
-                target=connector, metadata={"forced": force, "rotated": bool(token.refresh_token)},
+                workspace=connector.workspace,
+                actor=actor or Actor.system(),
+                action="connector.token_refresh",
+                target=connector,
+                metadata={"forced": force, "rotated": bool(token.refresh_token)},
             )
     if failure is not None:
         raise failure
@@ -135,8 +142,11 @@ def _record_failure(connector: Connector, exc: Any, *, actor: Actor | None) -> T
         connector.status_detail = f"{exc.error}: the provider refused the refresh token"[:500]
         connector.save(update_fields=["status", "status_detail", "updated_at"])
         audit(
-            workspace=connector.workspace, actor=actor or Actor.system(), action="connector.needs_reauth",
-            target=connector, metadata={"error": exc.error, "status_code": exc.status_code},
+            workspace=connector.workspace,
+            actor=actor or Actor.system(),
+            action="connector.needs_reauth",
+            target=connector,
+            metadata={"error": exc.error, "status_code": exc.status_code},
         )
         logger.warning("connector %s needs re-authorisation: %s", connector.pk, exc.error)
         return TokenUnavailable("needs_reauth", _reauth_message(connector))
@@ -144,12 +154,11 @@ def _record_failure(connector: Connector, exc: Any, *, actor: Actor | None) -> T
     backoff = min(COOLDOWN_BASE_SECONDS * 2 ** (connector.refresh_failures - 1), COOLDOWN_MAX_SECONDS)
     connector.refresh_cooldown_until = timezone.now() + timedelta(seconds=backoff)
     connector.save(update_fields=["refresh_failures", "refresh_cooldown_until", "updated_at"])
-    logger.warning(
-        "token refresh for connector %s failed (%s); cooling down %ss", connector.pk, exc.error, backoff
-    )
+    logger.warning("token refresh for connector %s failed (%s); cooling down %ss", connector.pk, exc.error, backoff)
     return TokenUnavailable(
         "token_refresh_failed",
         f"{connector.definition.name}'s token endpoint failed ({exc.error}); Patchbay retries after {backoff}s.",
+        retry_after=backoff,
     )
 
 

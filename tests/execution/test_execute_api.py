@@ -115,8 +115,12 @@ def test_upstream_errors_are_mapped(api, stripe, stub, settings, upstream_status
 def test_rate_limited_after_retries_answers_429_with_retry_after(api, stripe, stub, settings):
     settings.PATCHBAY_UPSTREAM_MAX_ATTEMPTS = 1
     stub.expect_request("/v1/customers").respond_with_response(
-        Response(json.dumps({"error": {"message": "slow down"}}), status=429, headers={"Retry-After": "7"},
-                 content_type="application/json")
+        Response(
+            json.dumps({"error": {"message": "slow down"}}),
+            status=429,
+            headers={"Retry-After": "7"},
+            content_type="application/json",
+        )
     )
     response = api.post(f"{BASE}/{stripe}/execute", {"entity": "customers", "action": "list"})
     assert response.status_code == 429
@@ -126,7 +130,9 @@ def test_rate_limited_after_retries_answers_429_with_retry_after(api, stripe, st
 
 def test_check_endpoint_reports_whether_credentials_work(api, stripe, stub):
     stub.expect_ordered_request("/v1/customers").respond_with_json(customers_page([], False))
-    stub.expect_ordered_request("/v1/customers").respond_with_json({"error": {"message": "Invalid API Key"}}, status=401)
+    stub.expect_ordered_request("/v1/customers").respond_with_json(
+        {"error": {"message": "Invalid API Key"}}, status=401
+    )
     ok = api.post(f"{BASE}/{stripe}/check")
     assert ok.status_code == 200 and ok.json()["ok"] is True
     bad = api.post(f"{BASE}/{stripe}/check").json()
@@ -135,7 +141,9 @@ def test_check_endpoint_reports_whether_credentials_work(api, stripe, stub):
 
 
 def test_check_on_create_refuses_bad_credentials(api, stub):
-    stub.expect_request("/v1/customers").respond_with_json({"error": {"message": "Invalid API Key provided"}}, status=401)
+    stub.expect_request("/v1/customers").respond_with_json(
+        {"error": {"message": "Invalid API Key provided"}}, status=401
+    )
     body = {"connector_type": "stripe", "name": "S", "credentials": {"api_key": "sk_bad"}, "check": True}
     response = api.post(BASE, body)
     assert response.status_code == 422
@@ -146,7 +154,8 @@ def test_check_on_create_refuses_bad_credentials(api, stub):
 def test_other_workspace_cannot_read_executions(api, other_api, stripe, stub):
     stub.expect_request("/v1/customers").respond_with_json(customers_page([], False))
     execution_id = api.post(f"{BASE}/{stripe}/execute", {"entity": "customers", "action": "list"}).json()[
-        "execution_metadata"]["execution_id"]
+        "execution_metadata"
+    ]["execution_id"]
     assert other_api.get(f"/api/v1/integrations/executions/{execution_id}").status_code == 404
     assert other_api.get("/api/v1/integrations/executions/nope").status_code == 404
 
