@@ -125,7 +125,7 @@ def main() -> None:
     env.pop("REDIS_URL", None)
     print(f"==> database {env['DATABASE_URL'].split('@')[-1]}, upstream stub {stub_url}", flush=True)
     manage(env, "migrate", "-v", "0")
-    key, connector_id = manage(env, "shell", "-c", SETUP).split()
+    key, connector_id = manage(env, "shell", "-c", SETUP).strip().splitlines()[-1].split()
     results: dict = {}
 
     session = requests.Session()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from .models import Connector, ConnectorStatus, Execution, ExecutionStatus
 from .selectors import auth_scheme_of, connector_credentials, effective_manifest
 
 logger = logging.getLogger("patchbay.execution")
+LAST_USED_GRANULARITY = timedelta(seconds=60)
 
 # Upstream error code -> HTTP status Patchbay answers with.
 HTTP_STATUS_FOR_ERROR = {
@@ -91,26 +93,28 @@ def execution_start(
 ) -> Execution:
     manifest = effective_manifest(connector.definition)
     params = validate_execution_request(manifest, entity, action, params)
+    in_process = settings.CELERY_TASK_ALWAYS_EAGER
     execution = Execution.objects.create(
         workspace=connector.workspace,
         connector=connector,
         entity=entity,
         action=action,
         params=redact_params(manifest, entity, action, params),
-        params_encrypted=crypto.encrypt_json(params),
+        # A worker needs the parameters from the database (messages carry ids only); in-process it has them.
+        params_encrypted="" if in_process else crypto.encrypt_json(params),
+        status=ExecutionStatus.RUNNING if in_process else ExecutionStatus.PENDING,
         actor_api_key=actor.api_key,
         actor_user=actor.user if actor.user is not None and actor.user.is_authenticated else None,
     )
-    _dispatch(execution)
+    if in_process:
+        _run(execution, params)
+    else:
+        _dispatch(execution)
     return execution
 
 
 def _dispatch(execution: Execution) -> None:
     from .tasks import run_execution_task
-
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        run_execution_task.apply(args=[str(execution.pk)])
-        return
 
     def send() -> None:
         # Kept so a synchronous caller can wait on the result backend (Redis pub/sub) instead of polling the DB.
@@ -121,6 +125,8 @@ def _dispatch(execution: Execution) -> None:
 
 def execution_wait(execution: Execution, timeout: float | None = None) -> Execution:
     """Wait for a worker to finish the execution (up to PATCHBAY_EXECUTE_TIMEOUT); returns it refreshed."""
+    if execution.status in (ExecutionStatus.SUCCESS, ExecutionStatus.ERROR):
+        return execution  # ran in-process: the object is already up to date
     deadline = time.monotonic() + (settings.PATCHBAY_EXECUTE_TIMEOUT if timeout is None else timeout)
     async_result = getattr(execution, "_async_result", None)
     if async_result is not None:
@@ -160,21 +166,37 @@ def run_execution(execution_id: str) -> None:
     if not updated:
         return
     execution = Execution.objects.select_related("connector", "connector__definition").get(pk=execution_id)
-    connector = execution.connector
-    started = time.perf_counter()
-    fields: dict[str, Any] = {}
     try:
         params = crypto.decrypt_json(execution.params_encrypted, owner=f"Execution {execution.pk}")
-        fields = _perform(connector, execution.entity, execution.action, params)
+    except crypto.DecryptionError as exc:
+        _finish(execution, _error_fields(execution.connector, exc), started=time.perf_counter())
+        return
+    _run(execution, params)
+
+
+def _run(execution: Execution, params: dict[str, Any]) -> None:
+    started = time.perf_counter()
+    try:
+        fields = _perform(execution.connector, execution.entity, execution.action, params)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a recorded, explained error
-        fields = _error_fields(connector, exc)
+        fields = _error_fields(execution.connector, exc)
+    _finish(execution, fields, started=started)
+
+
+def _finish(execution: Execution, fields: dict[str, Any], *, started: float) -> None:
+    connector = execution.connector
     fields.update(
         duration_ms=max(0, round((time.perf_counter() - started) * 1000)),
         finished_at=timezone.now(),
         params_encrypted="",
     )
     Execution.objects.filter(pk=execution.pk).update(**fields)
-    Connector.objects.filter(pk=connector.pk).update(last_used_at=fields["finished_at"])
+    for name, value in fields.items():
+        setattr(execution, name, value)
+    if connector.last_used_at is None or fields["finished_at"] - connector.last_used_at > LAST_USED_GRANULARITY:
+        # At most one write a minute per connector for "last used", not one per execution.
+        Connector.objects.filter(pk=connector.pk).update(last_used_at=fields["finished_at"])
+        connector.last_used_at = fields["finished_at"]
     logger.info(
         "execution %s %s.%s on connector %s: %s in %sms (%s attempts)",
         execution.pk,
@@ -341,6 +363,6 @@ def check_credentials_unsaved(*, connector: Connector, credentials: dict[str, An
 
 def prune_executions(*, older_than_days: int | None = None) -> int:
     days = settings.PATCHBAY_EXECUTION_RETENTION_DAYS if older_than_days is None else older_than_days
-    cutoff = timezone.now() - timezone.timedelta(days=days)
+    cutoff = timezone.now() - timedelta(days=days)
     deleted, _ = Execution.objects.filter(created_at__lt=cutoff).delete()
     return deleted

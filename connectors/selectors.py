@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import json
 import binascii
 import uuid
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from workspaces.access import get_scoped, scoped
@@ -65,8 +67,23 @@ def definition_resolve(*, definition_id: Any = None, connector_type: str | None 
 
 
 def effective_manifest(definition: ConnectorDefinition) -> dict[str, Any]:
-    """The manifest with this deployment's PATCHBAY_CATALOG_OVERRIDES applied."""
-    return apply_overrides(definition.manifest)
+    """The manifest with this deployment's PATCHBAY_CATALOG_OVERRIDES applied. Shared: callers must not mutate it."""
+    overrides = settings.PATCHBAY_CATALOG_OVERRIDES.get(definition.slug)
+    if not overrides:
+        return definition.manifest
+    key = (str(definition.pk), definition.manifest.get("version"), json.dumps(overrides, sort_keys=True))
+    cached = _MANIFEST_CACHE.get(key)
+    if cached is None or (cached[0] is not definition.manifest and cached[0] != definition.manifest):
+        cached = (definition.manifest, apply_overrides(definition.manifest, overrides))
+        if len(_MANIFEST_CACHE) > 256:
+            _MANIFEST_CACHE.clear()
+        _MANIFEST_CACHE[key] = cached
+    return cached[1]
+
+
+# (definition id, version, overrides) -> (source manifest, manifest with overrides); a deep copy per call is
+# measurable on the execute hot path.
+_MANIFEST_CACHE: dict[tuple[str, Any, str], tuple[dict[str, Any], dict[str, Any]]] = {}
 
 
 def auth_scheme_of(connector: Connector) -> dict[str, Any]:

@@ -45,7 +45,7 @@ def refresh_token_task(connector_id: str) -> str:
 
 @shared_task(name="connectors.enqueue_due_refreshes", max_retries=0, soft_time_limit=120, time_limit=150)
 def enqueue_due_refreshes_task() -> int:
-    """Safety net behind the per-token ETA tasks: an indexed range query on token_expires_at, not a full scan."""
+    """Queue a refresh for every token expiring soon: an indexed range query on token_expires_at, not a scan."""
     from .oauth.scheduling import due_for_refresh
 
     ids = due_for_refresh()

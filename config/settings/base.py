@@ -97,6 +97,7 @@ PATCHBAY_UPSTREAM_MAX_RETRY_SECONDS: float = env.float("PATCHBAY_UPSTREAM_MAX_RE
 PATCHBAY_UPSTREAM_MAX_BODY_BYTES: int = env.int("PATCHBAY_UPSTREAM_MAX_BODY_BYTES", default=10 * 1024 * 1024)
 PATCHBAY_EXECUTION_RETENTION_DAYS: int = env.int("PATCHBAY_EXECUTION_RETENTION_DAYS", default=30)
 PATCHBAY_TOKEN_REFRESH_MARGIN_SECONDS: int = env.int("PATCHBAY_TOKEN_REFRESH_MARGIN_SECONDS", default=300)
+PATCHBAY_REFRESH_SWEEP_SECONDS: int = env.int("PATCHBAY_REFRESH_SWEEP_SECONDS", default=60)
 PATCHBAY_CREDENTIAL_CHECK_INTERVAL_HOURS: int = env.int("PATCHBAY_CREDENTIAL_CHECK_INTERVAL_HOURS", default=24)
 
 # --- Celery ---------------------------------------------------------------------------------------------------
@@ -116,8 +117,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BEAT_SCHEDULE: dict = {
-    # Per-token ETA tasks do the real work; this sweep only catches tokens whose task was lost.
-    "enqueue-due-refreshes": {"task": "connectors.enqueue_due_refreshes", "schedule": 300.0},
+    # Tokens due within the refresh margin, found through the token_expires_at index (see oauth/scheduling.py).
+    "enqueue-due-refreshes": {
+        "task": "connectors.enqueue_due_refreshes",
+        "schedule": float(PATCHBAY_REFRESH_SWEEP_SECONDS),
+    },
     "recheck-credentials": {"task": "connectors.recheck_credentials", "schedule": 3600.0},
     "prune-executions": {"task": "connectors.prune_executions", "schedule": 86400.0},
 }

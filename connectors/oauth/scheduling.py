@@ -1,4 +1,10 @@
-"""Which connectors are due for a token refresh or a credentials re-check (read-only queries for beat)."""
+"""Which connectors are due for a token refresh or a credentials re-check (read-only queries for beat).
+
+Refreshes are scheduled from each token's expiry: beat asks, via the index on token_expires_at, for the tokens
+that expire within the refresh margin plus two sweep intervals, and queues one task each. Nothing else is read.
+(Per-token Celery ETA tasks were the alternative; workers hold those in memory and Redis redelivers them after
+its visibility timeout, so long ETAs are a known Celery trap.)
+"""
 
 from __future__ import annotations
 
@@ -11,12 +17,11 @@ from django.utils import timezone
 
 from connectors.models import Connector, ConnectorStatus
 
-SWEEP_WINDOW = timedelta(minutes=10)
-
 
 def due_for_refresh(*, limit: int = 5000) -> list[Any]:
     now = timezone.now()
-    horizon = now + timedelta(seconds=settings.PATCHBAY_TOKEN_REFRESH_MARGIN_SECONDS) + SWEEP_WINDOW
+    window = timedelta(seconds=2 * settings.PATCHBAY_REFRESH_SWEEP_SECONDS)
+    horizon = now + timedelta(seconds=settings.PATCHBAY_TOKEN_REFRESH_MARGIN_SECONDS) + window
     return list(
         Connector.objects.filter(token_expires_at__isnull=False, token_expires_at__lte=horizon)
         .exclude(status=ConnectorStatus.NEEDS_REAUTH)

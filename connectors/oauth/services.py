@@ -24,7 +24,7 @@ from workspaces.services import Actor, audit
 
 from . import client as oauth_client
 from .apps import env_prefix, oauth_client_for
-from .tokens import schedule_refresh, store_token
+from .tokens import store_token
 
 logger = logging.getLogger("patchbay.oauth")
 STATE_TTL = timedelta(minutes=10)
@@ -234,7 +234,6 @@ def oauth_callback(
         )
     actor = Actor(user=record.actor_user, api_key=record.actor_api_key)
     connector = _save_authorized_connector(record, scheme, app, token, actor)
-    schedule_refresh(connector)
     return CallbackOutcome(with_query(back, {"connector_id": str(connector.pk)}), connector)
 
 

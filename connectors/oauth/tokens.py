@@ -112,7 +112,6 @@ def refresh_token(*, connector_id: Any, force: bool = False, actor: Actor | None
             )
     if failure is not None:
         raise failure
-    schedule_refresh(connector)
     return credentials
 
 
@@ -160,14 +159,3 @@ def _record_failure(connector: Connector, exc: Any, *, actor: Actor | None) -> T
         f"{connector.definition.name}'s token endpoint failed ({exc.error}); Patchbay retries after {backoff}s.",
         retry_after=backoff,
     )
-
-
-def schedule_refresh(connector: Connector) -> None:
-    """Queue the next refresh for just before this token expires (no periodic scan of every connector)."""
-    if connector.token_expires_at is None or settings.CELERY_TASK_ALWAYS_EAGER:
-        return
-    from connectors.tasks import refresh_token_task
-
-    eta = connector.token_expires_at - _margin() - timedelta(seconds=30)
-    pk = str(connector.pk)
-    transaction.on_commit(lambda: refresh_token_task.apply_async(args=[pk], eta=max(eta, timezone.now())))
