@@ -54,6 +54,8 @@ class Connector(models.Model):
     token_refreshed_at = models.DateTimeField(null=True, blank=True)
     refresh_failures = models.PositiveIntegerField(default=0)
     refresh_cooldown_until = models.DateTimeField(null=True, blank=True)
+    # Set when beat queues a refresh, cleared when a token is stored: each due token is queued once.
+    refresh_queued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

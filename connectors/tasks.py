@@ -46,9 +46,9 @@ def refresh_token_task(connector_id: str) -> str:
 @shared_task(name="connectors.enqueue_due_refreshes", max_retries=0, soft_time_limit=120, time_limit=150)
 def enqueue_due_refreshes_task() -> int:
     """Queue a refresh for every token expiring soon: an indexed range query on token_expires_at, not a scan."""
-    from .oauth.scheduling import due_for_refresh
+    from .oauth.scheduling import claim_due_refreshes
 
-    ids = due_for_refresh()
+    ids = claim_due_refreshes()
     for connector_id in ids:
         refresh_token_task.delay(str(connector_id))
     return len(ids)

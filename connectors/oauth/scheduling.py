@@ -18,6 +18,9 @@ from django.utils import timezone
 from connectors.models import Connector, ConnectorStatus
 
 
+REQUEUE_AFTER = timedelta(minutes=5)
+
+
 def due_for_refresh(*, limit: int = 5000) -> list[Any]:
     now = timezone.now()
     window = timedelta(seconds=2 * settings.PATCHBAY_REFRESH_SWEEP_SECONDS)
@@ -26,9 +29,19 @@ def due_for_refresh(*, limit: int = 5000) -> list[Any]:
         Connector.objects.filter(token_expires_at__isnull=False, token_expires_at__lte=horizon)
         .exclude(status=ConnectorStatus.NEEDS_REAUTH)
         .filter(Q(refresh_cooldown_until__isnull=True) | Q(refresh_cooldown_until__lte=now))
+        .filter(Q(refresh_queued_at__isnull=True) | Q(refresh_queued_at__lte=now - REQUEUE_AFTER))
         .order_by("token_expires_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def claim_due_refreshes(*, limit: int = 5000) -> list[Any]:
+    """Due connectors, marked as queued in the same statement so the next sweep does not queue them again
+    (a lost task is re-queued after REQUEUE_AFTER)."""
+    ids = due_for_refresh(limit=limit)
+    if ids:
+        Connector.objects.filter(pk__in=ids).update(refresh_queued_at=timezone.now())
+    return ids
 
 
 def due_for_check(*, limit: int = 1000) -> list[Any]:

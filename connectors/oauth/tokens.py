@@ -129,6 +129,7 @@ def store_token(connector: Connector, credentials: dict[str, Any], token: Any) -
         connector.token_scopes = token.scope[:1000]
     connector.refresh_failures = 0
     connector.refresh_cooldown_until = None
+    connector.refresh_queued_at = None
     if connector.status != ConnectorStatus.HEALTHY:
         connector.status, connector.status_detail = ConnectorStatus.HEALTHY, ""
     connector.save()
@@ -152,7 +153,8 @@ def _record_failure(connector: Connector, exc: Any, *, actor: Actor | None) -> T
     connector.refresh_failures += 1
     backoff = min(COOLDOWN_BASE_SECONDS * 2 ** (connector.refresh_failures - 1), COOLDOWN_MAX_SECONDS)
     connector.refresh_cooldown_until = timezone.now() + timedelta(seconds=backoff)
-    connector.save(update_fields=["refresh_failures", "refresh_cooldown_until", "updated_at"])
+    connector.refresh_queued_at = None
+    connector.save(update_fields=["refresh_failures", "refresh_cooldown_until", "refresh_queued_at", "updated_at"])
     logger.warning("token refresh for connector %s failed (%s); cooling down %ss", connector.pk, exc.error, backoff)
     return TokenUnavailable(
         "token_refresh_failed",

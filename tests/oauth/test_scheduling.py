@@ -61,3 +61,13 @@ def test_prune_removes_executions_past_retention(workspace, settings):
     Execution.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=8))
     assert prune_executions_task.apply().get() == 1
     assert list(Execution.objects.values_list("pk", flat=True)) == [new.pk]
+
+
+def test_a_due_token_is_queued_once_until_it_is_refreshed(workspace):
+    from connectors.oauth.scheduling import claim_due_refreshes
+
+    due = ConnectorFactory(workspace=workspace, token_expires_at=timezone.now() + timedelta(minutes=1))
+    assert claim_due_refreshes() == [due.pk]
+    assert claim_due_refreshes() == []  # still queued: the next sweep leaves it alone
+    Connector.objects.filter(pk=due.pk).update(refresh_queued_at=timezone.now() - timedelta(minutes=6))
+    assert claim_due_refreshes() == [due.pk]  # a lost task is queued again
