@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from connectors.models import Connector, ConnectorStatus
 
-
 REQUEUE_AFTER = timedelta(minutes=5)
 
 
