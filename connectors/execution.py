@@ -332,14 +332,21 @@ def check_credentials(*, connector: Connector, actor: Actor) -> CheckResult:
     return CheckResult(ok=False, message=execution.error_message, execution_id=str(execution.pk))
 
 
-def check_credentials_unsaved(*, connector: Connector, credentials: dict[str, Any]) -> None:
-    """`check: true` on create: try the credentials before anything is saved; InvalidInput with the reason."""
+def check_credentials_unsaved(*, connector: Connector, credentials: dict[str, Any]) -> dict[str, Any]:
+    """`check: true` on create: try the credentials before anything is saved; InvalidInput with the reason.
+
+    Pasted OAuth credentials (client id/secret + refresh token) first mint an access token; the returned
+    credentials carry it, and a rotated refresh token, so nothing the provider issued is lost.
+    """
     from .engine import UpstreamError, execute_operation
 
     manifest = effective_manifest(connector.definition)
     check = manifest.get("check")
     if not check:
-        return
+        return credentials
+    scheme = next(s for s in manifest["auth_schemes"] if s["key"] == connector.auth_scheme)
+    if scheme["type"] == "oauth2" and not credentials.get("access_token"):
+        credentials = _mint_for_check(connector, scheme, credentials)
     try:
         execute_operation(
             manifest=manifest,
@@ -359,6 +366,36 @@ def check_credentials_unsaved(*, connector: Connector, credentials: dict[str, An
             f"{connector.definition.name} did not accept these credentials: {exc.message}",
             [FieldError("credentials", exc.message, exc.code)],
         ) from None
+    return credentials
+
+
+def _mint_for_check(connector: Connector, scheme: dict[str, Any], credentials: dict[str, Any]) -> dict[str, Any]:
+    from .oauth import client as oauth_client
+    from .oauth.apps import oauth_client_for
+
+    app = oauth_client_for(workspace=connector.workspace, definition=connector.definition, credentials=credentials)
+    if app is None or not credentials.get("refresh_token"):
+        return credentials
+    try:
+        token = oauth_client.refresh_access_token(
+            scheme["oauth"],
+            client_id=app.client_id,
+            client_secret=app.client_secret,
+            refresh_token=credentials["refresh_token"],
+            timeout=settings.PATCHBAY_UPSTREAM_TIMEOUT,
+        )
+    except oauth_client.OAuthError as exc:
+        raise InvalidInput(
+            f"{connector.definition.name} refused the refresh token: {exc.error}.",
+            [FieldError("credentials.refresh_token", f"The provider answered {exc.error}.", "credentials_rejected")],
+        ) from None
+    minted = {**credentials, "access_token": token.access_token, **(token.extra or {})}
+    if token.refresh_token:
+        minted["refresh_token"] = token.refresh_token
+    if token.expires_in:
+        connector.token_expires_at = timezone.now() + timedelta(seconds=token.expires_in)
+    connector.token_refreshed_at = timezone.now()
+    return minted
 
 
 def prune_executions(*, older_than_days: int | None = None) -> int:

@@ -70,7 +70,8 @@ def connector_create(
     if check:
         from .execution import check_credentials_unsaved
 
-        check_credentials_unsaved(connector=connector, credentials=creds)
+        creds = check_credentials_unsaved(connector=connector, credentials=creds)
+        connector.credentials_encrypted = crypto.encrypt_json(creds)
     connector.save()
     audit(
         workspace=workspace,

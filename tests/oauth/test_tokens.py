@@ -163,3 +163,58 @@ def test_crash_between_provider_answer_and_commit(api, provider, connected, monk
     # Recovery: re-authorise (same id), and it works again.
     assert connect(api, provider, connector_id=connected) == connected
     assert api.post(f"{API}/connectors/{connected}/execute", ME).status_code == 200
+
+
+def test_pasted_oauth_credentials_with_check_mint_a_token_and_keep_the_rotated_one(api, provider):
+    """The seed's HubSpot shape (client_id, client_secret, refresh_token) with check: true."""
+    from tests.oauth.conftest import API as api_base
+
+    # Get a real refresh token from the server through the flow's client, without a workspace OAuth app.
+    started_app = api.client.put(
+        f"{api_base}/oauth-apps/oauthtest",
+        {"client_id": provider.client_id, "client_secret": provider.client_secret},
+        content_type="application/json",
+        headers=api._headers(None),
+    )
+    assert started_app.status_code == 200
+    source = connect(api, provider, name="source")
+    pasted = connector_credentials(Connector.objects.get(pk=source))
+    api.delete(f"{api_base}/oauth-apps/oauthtest")
+    Connector.objects.filter(pk=source).delete()
+    provider.reset_counters()
+
+    created = api.post(
+        f"{api_base}/connectors",
+        {
+            "connector_type": "oauthtest",
+            "name": "pasted",
+            "check": True,
+            "credentials": {
+                "client_id": provider.client_id,
+                "client_secret": provider.client_secret,
+                "refresh_token": pasted["refresh_token"],
+            },
+        },
+    )
+    assert created.status_code == 201, created.json()
+    assert provider.token_requests("refresh_token") == 1
+    stored = connector_credentials(Connector.objects.get(pk=created.json()["id"]))
+    assert stored["refresh_token"] != pasted["refresh_token"]  # the rotated token was kept, not lost
+    assert provider.me(stored["access_token"]).status_code == 200
+    assert api.post(f"{api_base}/connectors/{created.json()['id']}/execute", ME).status_code == 200
+    assert provider.token_requests("refresh_token") == 1
+
+    refused = api.post(
+        f"{api_base}/connectors",
+        {
+            "connector_type": "oauthtest",
+            "name": "stale",
+            "check": True,
+            "credentials": {
+                "client_id": provider.client_id,
+                "client_secret": provider.client_secret,
+                "refresh_token": "not-a-real-token",
+            },
+        },
+    )
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "credentials.refresh_token"
