@@ -102,7 +102,16 @@ def apply_overrides(manifest: dict[str, Any], overrides: dict[str, Any] | None =
         return manifest
     merged = copy.deepcopy(manifest)
     if "base_url" in overrides:
+        # One host for everything the connector calls: scheme- and action-level hosts (Jira's OAuth API
+        # gateway, Google Drive) follow the override too, so a test server or sandbox sees every request.
         merged["base_url"] = overrides["base_url"]
+        for scheme in merged["auth_schemes"]:
+            if "base_url" in scheme:
+                scheme["base_url"] = overrides["base_url"]
+        for entity in merged.get("entities", {}).values():
+            for action in entity.get("actions", {}).values():
+                if "base_url" in action:
+                    action["base_url"] = overrides["base_url"]
     for scheme in merged["auth_schemes"]:
         oauth = scheme.get("oauth")
         if oauth is not None:

@@ -1,0 +1,225 @@
+"""Pagination styles normalised to (has_next_page, end_cursor). See docs/catalog.md, "Pagination".
+
+A caller passes end_cursor back as the `cursor` param. Whatever the style, the next request goes to the same
+origin the manifest names: a cursor is never a URL to follow.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from .errors import OperationInputError
+from .util import dig, set_dotted
+
+LINK_TOKEN_PREFIX = "lh1."  # noqa: S105 (a format tag, not a password)
+MAX_CURSOR_LENGTH = 8192
+_LINK_PART = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
+
+
+@dataclass
+class CursorPlacement:
+    """How the cursor changes the request being built."""
+
+    query: dict[str, Any] = field(default_factory=dict)
+    # link_header: the next page's whole query string replaces the caller's query params.
+    replace_query: list[tuple[str, str]] | None = None
+    body: dict[str, Any] = field(default_factory=dict)
+    variables: dict[str, Any] = field(default_factory=dict)
+    # next_url: the path (and query) to request instead of the action's path.
+    path_override: str | None = None
+
+
+def _bad_cursor(message: str = "This cursor is not valid for this action.") -> OperationInputError:
+    return OperationInputError(
+        "invalid_cursor",
+        message,
+        [{"field": "params.cursor", "message": message, "error_code": "invalid_value"}],
+    )
+
+
+def encode_link_token(query: list[tuple[str, str]]) -> str:
+    raw = urlencode(query).encode()
+    return LINK_TOKEN_PREFIX + base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode_link_token(token: str) -> list[tuple[str, str]]:
+    if not token.startswith(LINK_TOKEN_PREFIX):
+        raise _bad_cursor()
+    body = token[len(LINK_TOKEN_PREFIX):]
+    try:
+        raw = base64.b64decode(body + "=" * (-len(body) % 4), altchars=b"-_", validate=True).decode()
+        return parse_qsl(raw, keep_blank_values=True, strict_parsing=bool(raw))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise _bad_cursor() from None
+
+
+def safe_next_path(candidate: str, *, required_prefix: str) -> str:
+    """A same-origin path (with query) under required_prefix, or raise. Never a URL to another host."""
+    if (
+        not candidate.startswith("/")
+        or candidate.startswith("//")
+        or any(ch in candidate for ch in "\\#@")
+        or any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in candidate)
+    ):
+        raise _bad_cursor()
+    path = candidate.split("?", 1)[0]
+    dot_segments = (".", "..", "%2e", "%2e%2e", ".%2e", "%2e.")
+    if any(segment.lower() in dot_segments for segment in path.split("/")):
+        raise _bad_cursor()
+    prefix = required_prefix.rstrip("/")
+    if prefix and not (path == prefix or path.startswith(prefix + "/")):
+        raise _bad_cursor()
+    return candidate
+
+
+def place_cursor(
+    pagination: dict[str, Any], cursor: str, *, body_kind: str, method: str, required_prefix: str
+) -> CursorPlacement:
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise _bad_cursor("This cursor is too long.")
+    kind = pagination.get("type", "none")
+    placement = CursorPlacement()
+    if kind == "link_header":
+        placement.replace_query = decode_link_token(cursor)
+    elif kind == "cursor":
+        name = pagination.get("cursor_param", "cursor")
+        where = pagination.get("cursor_in") or ("body" if method not in ("GET", "DELETE") and body_kind != "none"
+                                               else "query")
+        if where == "body":
+            set_dotted(placement.body, name, cursor)
+        else:
+            placement.query[name] = cursor
+    elif kind == "graphql":
+        placement.variables[pagination.get("cursor_variable", "after")] = cursor
+    elif kind == "offset":
+        if not re.fullmatch(r"\d{1,12}", cursor):
+            raise _bad_cursor()
+        placement.query[pagination.get("offset_param", "offset")] = int(cursor)
+    elif kind == "next_url":
+        placement.path_override = safe_next_path(cursor, required_prefix=required_prefix)
+    else:
+        raise _bad_cursor("This action is not paginated.")
+    return placement
+
+
+def parse_link_header(value: str | None) -> dict[str, str]:
+    links: dict[str, str] = {}
+    for match in _LINK_PART.finditer(value or ""):
+        url, params = match.group(1), match.group(2)
+        for rel in re.findall(r';\s*rel\s*=\s*"?([^";]+)"?', params):
+            for name in rel.split():
+                links.setdefault(name.lower(), url)
+    return links
+
+
+@dataclass
+class PageInfo:
+    has_next_page: bool = False
+    end_cursor: str | None = None
+
+
+def _truthy_cursor(value: Any) -> str | None:
+    if value is None or value is False or value == "":
+        return None
+    if isinstance(value, dict | list):
+        return None
+    return str(value)
+
+
+def page_info(
+    pagination: dict[str, Any],
+    *,
+    body: Any,
+    headers: Any,
+    records: Any,
+    request_query: dict[str, Any],
+    default_limit: int | None,
+    origin: str,
+    required_prefix: str,
+    drop_query_names: set[str],
+    secrets: list[str],
+) -> PageInfo:
+    kind = pagination.get("type", "none")
+    if kind == "link_header":
+        nxt = parse_link_header(headers.get("Link") or headers.get("link")).get("next")
+        if not nxt:
+            return PageInfo()
+        query = [
+            (k, v) for k, v in parse_qsl(urlsplit(nxt).query, keep_blank_values=True)
+            if k not in drop_query_names and v not in secrets
+        ]
+        return PageInfo(True, encode_link_token(query))
+    if kind == "cursor":
+        cursor = _truthy_cursor(dig(body, pagination.get("next_cursor", "next_cursor")))
+        if pagination.get("has_more"):
+            more = dig(body, pagination["has_more"])
+            has_next = bool(more) and cursor is not None
+        else:
+            has_next = cursor is not None
+        return PageInfo(has_next, cursor if has_next else None)
+    if kind == "graphql":
+        info = dig(body, pagination.get("page_info", "pageInfo")) or {}
+        if not isinstance(info, dict):
+            return PageInfo()
+        cursor = _truthy_cursor(info.get("endCursor"))
+        has_next = bool(info.get("hasNextPage")) and cursor is not None
+        return PageInfo(has_next, cursor if has_next else None)
+    if kind == "offset":
+        return _offset_info(pagination, body, records, request_query, default_limit)
+    if kind == "next_url":
+        raw = dig(body, pagination.get("next_url", "next"))
+        done = dig(body, pagination["done"]) if pagination.get("done") else None
+        if not isinstance(raw, str) or not raw or done is True:
+            return PageInfo()
+        parts = urlsplit(raw)
+        if parts.scheme or parts.netloc:
+            if f"{parts.scheme}://{parts.netloc}".lower() != origin.lower():
+                return PageInfo()
+            raw = parts.path + (f"?{parts.query}" if parts.query else "")
+        try:
+            return PageInfo(True, safe_next_path(raw, required_prefix=required_prefix))
+        except OperationInputError:
+            return PageInfo()
+    return PageInfo()
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _offset_info(
+    pagination: dict[str, Any], body: Any, records: Any, request_query: dict[str, Any], default_limit: int | None
+) -> PageInfo:
+    offset_param = pagination.get("offset_param", "offset")
+    limit_param = pagination.get("limit_param", "limit")
+    offset = _as_int(dig(body, offset_param)) if isinstance(body, dict) else None
+    if offset is None:
+        offset = _as_int(request_query.get(offset_param)) or 0
+    limit = (_as_int(dig(body, limit_param)) if isinstance(body, dict) else None) or _as_int(
+        request_query.get(limit_param)
+    ) or default_limit
+    count = len(records) if isinstance(records, list) else 0
+    if count == 0:
+        return PageInfo()
+    is_last = dig(body, pagination["is_last"]) if pagination.get("is_last") else None
+    total = _as_int(dig(body, pagination["total"])) if pagination.get("total") else None
+    if isinstance(is_last, bool):
+        has_next = not is_last
+    elif total is not None:
+        has_next = offset + count < total
+    elif limit:
+        has_next = count >= limit
+    else:
+        has_next = True
+    return PageInfo(has_next, str(offset + count) if has_next else None)

@@ -1,0 +1,150 @@
+"""Every built-in manifest loads, validates and meets the catalog's bar; a broken one fails with file, path, message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from connectors.catalog.loader import BUILTIN_DIR, ManifestError, load_catalog, load_file
+
+EXPECTED = {
+    "github": "ef69ef6e-aa7f-4af1-a01d-ef775033524e",
+    "hubspot": "36c891d9-4bd9-43ac-bad2-10e12756272c",
+    "stripe": "e094cb9a-26de-4645-8761-65c0c425d1de",
+    "linear": "1c5d8316-ed42-4473-8fbc-2626f03f070c",
+    "notion": "6e00b415-b02e-4160-bf02-58176a0ae687",
+    "slack": "c2281cee-86f9-4a86-bb48-d23286b4c7bd",
+    "salesforce": "b117307c-14b6-41aa-9422-947e34922962",
+    "jira": "68e63de2-bb83-4c7e-93fa-a8a9051e3993",
+    "zendesk-support": "79c1aa37-dae3-42ae-b333-d1c105477715",
+    "intercom": "d8313939-3782-41b0-be29-b3ca20d8dd3a",
+    "asana": "d0243522-dccf-4978-8ba0-37ed47a0bdbf",
+    "google-sheets": "71607ba1-c0ac-4799-8049-7f4b90dd50f7",
+}
+CATALOG = {m.data["slug"]: m.data for m in load_catalog([BUILTIN_DIR])}
+SLUGS = sorted(CATALOG)
+
+
+def test_the_twelve_are_there_with_their_airbyte_ids() -> None:
+    assert {slug: m["definition_id"] for slug, m in CATALOG.items()} == EXPECTED
+
+
+def test_ids_and_slugs_unique() -> None:
+    loaded = load_catalog([BUILTIN_DIR])
+    assert len({m.data["definition_id"] for m in loaded}) == len({m.data["slug"] for m in loaded}) == len(loaded)
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_operation_coverage(slug) -> None:
+    entities = CATALOG[slug]["entities"]
+    actions = [(entity, action) for entity, spec in entities.items() for action in spec["actions"]]
+    assert len(actions) >= 4
+    with_list_and_get = [e for e, spec in entities.items() if {"list", "get"} <= set(spec["actions"])]
+    assert len(with_list_and_get) >= 2, with_list_and_get
+    assert any(action in ("create", "append") for _, action in actions)
+    check = CATALOG[slug]["check"]
+    assert check["action"] in entities[check["entity"]]["actions"]
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_auth_schemes_are_complete(slug) -> None:
+    for scheme in CATALOG[slug]["auth_schemes"]:
+        schema = scheme["credentials_schema"]
+        assert schema.get("additionalProperties") is False
+        for name, prop in schema["properties"].items():
+            assert "order" in prop, (slug, scheme["key"], name)
+            if name in ("client_secret", "access_token", "refresh_token", "api_key", "api_token", "token",
+                        "personal_access_token"):
+                assert prop.get("secret") is True, (slug, scheme["key"], name)
+        if scheme["type"] == "oauth2":
+            assert {"client_id", "client_secret", "refresh_token", "access_token"} <= set(schema["properties"])
+            oauth = scheme["oauth"]
+            for key in ("authorization_url", "token_url", "scopes", "scope_separator", "pkce", "client_auth",
+                        "token_body", "rotates_refresh_token"):
+                assert key in oauth, (slug, key)
+
+
+def test_existing_scheme_contracts_are_kept() -> None:
+    def schemes(slug: str) -> dict[str, dict]:
+        return {s["key"]: s for s in CATALOG[slug]["auth_schemes"]}
+
+    github = schemes("github")
+    assert github["pat"]["title"] == "PAT Credentials"
+    assert github["pat"]["credentials_schema"]["properties"]["option_title"]["const"] == "PAT Credentials"
+    assert "personal_access_token" in github["pat"]["credentials_schema"]["properties"]
+    assert "oauth" in github
+    assert "repositories" in CATALOG["github"]["config_schema"]["required"]
+    hubspot = schemes("hubspot")
+    assert set(hubspot["oauth"]["credentials_schema"]["properties"]) == {
+        "client_id", "client_secret", "refresh_token", "access_token"}
+    assert hubspot["oauth"]["credentials_schema"]["required"] == ["client_id", "client_secret", "refresh_token"]
+    assert set(hubspot["private_app"]["credentials_schema"]["properties"]) == {"access_token"}
+    assert set(schemes("stripe")["api_key"]["credentials_schema"]["properties"]) == {"api_key"}
+    assert set(schemes("linear")["api_key"]["credentials_schema"]["properties"]) == {"api_key"}
+    assert set(schemes("notion")["token"]["credentials_schema"]["properties"]) == {"token"}
+
+
+def test_vendor_specific_oauth_details() -> None:
+    def oauth(slug: str) -> dict:
+        return next(s["oauth"] for s in CATALOG[slug]["auth_schemes"] if s["type"] == "oauth2")
+
+    assert oauth("salesforce")["token_response_fields"] == ["instance_url"]
+    assert [s["key"] for s in CATALOG["salesforce"]["auth_schemes"]] == ["oauth"]
+    assert oauth("google-sheets")["authorize_params"]["access_type"] == "offline"
+    assert oauth("google-sheets")["authorize_params"]["prompt"] == "consent"
+    assert oauth("jira")["authorize_params"] == {"audience": "api.atlassian.com", "prompt": "consent"}
+    assert oauth("slack")["scope_separator"] == oauth("linear")["scope_separator"] == ","
+    assert oauth("notion")["client_auth"] == "basic"
+    assert CATALOG["zendesk-support"]["base_url"] == "https://{config.subdomain}.zendesk.com"
+    assert CATALOG["salesforce"]["base_url"].startswith("{credentials.instance_url}")
+    assert CATALOG["github"]["base_url"] == "{config.api_url}"
+
+
+def _write(tmp_path: Path, data: dict) -> Path:
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_broken_manifest_names_file_path_and_problem(tmp_path) -> None:
+    data = yaml.safe_load((BUILTIN_DIR / "stripe.yaml").read_text())
+    data["entities"]["customers"]["actions"]["list"]["method"] = "FETCH"
+    path = _write(tmp_path, data)
+    with pytest.raises(ManifestError) as caught:
+        load_file(path)
+    message = str(caught.value)
+    assert str(path) in message
+    assert "$.entities.customers.actions.list.method" in message
+    assert "'FETCH' is not one of" in message
+
+
+def test_yaml_flow_mapping_slip_is_caught(tmp_path) -> None:
+    # An unquoted comma in a flow-style description silently creates a key with a null value.
+    path = tmp_path / "slip.yaml"
+    source = (BUILTIN_DIR / "github.yaml").read_text().replace(
+        "{type: string, in: query, description: Comma-separated label names.}",
+        "{type: string, in: query, description: Comma, separated label names.}",
+    )
+    path.write_text(source)
+    with pytest.raises(ManifestError) as caught:
+        load_catalog([tmp_path])
+    assert "labels" in str(caught.value) and "slip.yaml" in str(caught.value)
+
+
+def test_unknown_param_location_is_refused(tmp_path) -> None:
+    data = yaml.safe_load((BUILTIN_DIR / "github.yaml").read_text())
+    data["entities"]["users"]["actions"]["get"]["params"]["properties"]["username"]["in"] = "cookie"
+    with pytest.raises(ManifestError) as caught:
+        load_file(_write(tmp_path, data))
+    assert "$.entities.users.actions.get.params.properties.username.in" in str(caught.value)
+
+
+def test_duplicate_definition_id_is_refused(tmp_path) -> None:
+    data = yaml.safe_load((BUILTIN_DIR / "github.yaml").read_text())
+    data["slug"] = "github-copy"
+    _write(tmp_path, data)
+    with pytest.raises(ManifestError) as caught:
+        load_catalog([BUILTIN_DIR, tmp_path])
+    assert "ef69ef6e-aa7f-4af1-a01d-ef775033524e is already defined" in str(caught.value)
