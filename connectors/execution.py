@@ -26,21 +26,22 @@ from .selectors import auth_scheme_of, connector_credentials, effective_manifest
 logger = logging.getLogger("patchbay.execution")
 LAST_USED_GRANULARITY = timedelta(seconds=60)
 
-# Upstream error code -> HTTP status Patchbay answers with.
-HTTP_STATUS_FOR_ERROR = {
-    "credentials_rejected": 424,
-    "needs_reauth": 424,
-    "token_refresh_failed": 503,
-    "not_found": 404,
-    "rate_limited": 429,
-    "bad_request": 400,
-    "upstream_error": 502,
-    "invalid_response": 502,
-    "response_too_large": 502,
-    "connection_error": 502,
-    "timeout": 504,
-    "internal_error": 500,
-}
+
+def _http_statuses() -> dict[str, int]:
+    """Error code -> HTTP status Patchbay answers with: the engine's table, plus what only this layer knows."""
+    from .engine.errors import ERROR_CODES
+
+    return {
+        **{code: status for code, (_permanent, status) in ERROR_CODES.items()},
+        # The third party refused our stored credentials: a failed dependency, not the caller's own 401/403/502.
+        "credentials_rejected": 424,
+        "needs_reauth": 424,
+        "token_refresh_failed": 503,
+        "internal_error": 500,
+    }
+
+
+HTTP_STATUS_FOR_ERROR = _http_statuses()
 
 
 @dataclass(frozen=True)
@@ -244,6 +245,7 @@ def _error_fields(connector: Connector, exc: Exception) -> dict[str, Any]:
     fields: dict[str, Any] = {"status": ExecutionStatus.ERROR, "connector_metadata": {}}
     if isinstance(exc, UpstreamError):
         fields.update(
+            error_fields=list(getattr(exc, "errors", []) or []),
             error_code=exc.code,
             error_message=exc.message,
             upstream_status=exc.status_code,
@@ -293,7 +295,9 @@ def execution_body(execution: Execution) -> dict[str, Any]:
         },
     }
     if execution.status == ExecutionStatus.ERROR:
-        body.update(message=execution.error_message, errors=[], error_code=execution.error_code)
+        body.update(
+            message=execution.error_message, errors=execution.error_fields or [], error_code=execution.error_code
+        )
         if execution.upstream_status:
             body["upstream_status"] = execution.upstream_status
         if execution.retry_after is not None:
@@ -371,14 +375,16 @@ def check_credentials_unsaved(*, connector: Connector, credentials: dict[str, An
 
 def _mint_for_check(connector: Connector, scheme: dict[str, Any], credentials: dict[str, Any]) -> dict[str, Any]:
     from .oauth import client as oauth_client
-    from .oauth.apps import oauth_client_for
+    from .oauth.apps import oauth_client_for, oauth_endpoints
 
     app = oauth_client_for(workspace=connector.workspace, definition=connector.definition, credentials=credentials)
     if app is None or not credentials.get("refresh_token"):
         return credentials
     try:
         token = oauth_client.refresh_access_token(
-            scheme["oauth"],
+            oauth_endpoints(
+                scheme, effective_manifest(connector.definition), connector.replication_config, credentials
+            ),
             client_id=app.client_id,
             client_secret=app.client_secret,
             refresh_token=credentials["refresh_token"],

@@ -86,6 +86,7 @@ class Execution(models.Model):
     connector_metadata = models.JSONField(default=dict, blank=True)
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
+    error_fields = models.JSONField(default=list, blank=True, help_text="Field errors when params could not be used.")
     upstream_status = models.PositiveIntegerField(null=True, blank=True)
     retry_after = models.PositiveIntegerField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)

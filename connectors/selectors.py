@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from workspaces.access import get_scoped, scoped
-from workspaces.errors import Conflict, FieldError, InvalidInput, NotFound
+from workspaces.errors import Conflict, FieldError, InvalidInput, NotFound, NotFoundWithErrors
 from workspaces.models import Workspace
 
 from . import crypto
@@ -114,7 +114,11 @@ def connector_get(*, workspace: Workspace, connector_id: Any) -> Connector:
 
 
 def connector_resolve(*, workspace: Workspace, connector_type: str) -> Connector:
-    definition_get_by_slug(slug=connector_type)
+    try:
+        definition_get_by_slug(slug=connector_type)
+    except NotFound as exc:
+        error = FieldError("connector_type", exc.message, "unknown_connector_type")
+        raise NotFoundWithErrors(exc.message, [error]) from None
     candidates = list(connector_list(workspace=workspace, connector_type=connector_type)[:50])
     if not candidates:
         raise NotFound(f"This workspace has no {connector_type} connector. Create one first.")

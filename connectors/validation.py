@@ -132,16 +132,20 @@ def select_auth_scheme(
             ],
         )
     given = set(credentials)
-    best: dict[str, Any] | None = None
-    best_score = -1
-    for scheme in schemes:
+
+    def required_of(scheme: dict[str, Any]) -> set[str]:
         schema = scheme["credentials_schema"]
-        required = set(schema.get("required", [])) - {d[0] for d in [_discriminator(schema)] if d}
-        known = set(schema.get("properties", {}))
-        if required <= given and given <= known:
-            score = len(required)
-            if score > best_score:
-                best, best_score = scheme, score
+        disc = _discriminator(schema)
+        return set(schema.get("required", [])) - ({disc[0]} if disc else set())
+
+    def best_of(candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
+        # The scheme that explains the most of what was sent: more required fields matched wins.
+        return max(candidates, key=lambda s: len(required_of(s)), default=None)
+
+    exact = [s for s in schemes if required_of(s) <= given <= set(s["credentials_schema"].get("properties", {}))]
+    # Every required field present but something extra sent: choose it, and let validation name the extras.
+    loose = [s for s in schemes if required_of(s) and required_of(s) <= given]
+    best = best_of(exact) or best_of(loose)
     if best is not None:
         return best
     if len(schemes) == 1:

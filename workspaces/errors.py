@@ -43,6 +43,14 @@ class NotFound(PatchbayError):
     status_code = 404
 
 
+class NotFoundWithErrors(NotFound):
+    """404 that says which input pointed at nothing (e.g. an unknown connector_type)."""
+
+    def __init__(self, message: str, errors: list[FieldError]) -> None:
+        super().__init__(message)
+        self.errors = errors
+
+
 class Conflict(PatchbayError):
     status_code = 409
 

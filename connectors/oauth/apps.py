@@ -43,3 +43,24 @@ def oauth_client_for(
         scopes = os.environ.get(f"{prefix}_SCOPES")
         return OAuthClient(client_id, client_secret, scopes.split() if scopes else None, "environment")
     return None
+
+
+OAUTH_URL_KEYS = ("authorization_url", "token_url", "revoke_url")
+
+
+def oauth_endpoints(
+    scheme: dict[str, Any], manifest: dict[str, Any], config: dict[str, Any], credentials: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The scheme's `oauth` block with per-connection placeholders filled (Zendesk's {config.subdomain})."""
+    from connectors.engine import resolve_base_url
+
+    oauth = dict(scheme["oauth"])
+    for key in OAUTH_URL_KEYS:
+        if oauth.get(key) and "{" in oauth[key]:
+            oauth[key] = resolve_base_url(
+                oauth[key],
+                config_schema=manifest.get("config_schema"),
+                config=config or {},
+                credentials=credentials or {},
+            )
+    return oauth

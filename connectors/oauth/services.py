@@ -23,7 +23,7 @@ from workspaces.models import Workspace
 from workspaces.services import Actor, audit
 
 from . import client as oauth_client
-from .apps import env_prefix, oauth_client_for
+from .apps import env_prefix, oauth_client_for, oauth_endpoints
 from .tokens import store_token
 
 logger = logging.getLogger("patchbay.oauth")
@@ -133,7 +133,7 @@ def oauth_initiate(
         metadata={"connector_type": definition.slug, "reauthorize": connector is not None},
     )
     return oauth_client.build_authorization_url(
-        scheme["oauth"],
+        oauth_endpoints(scheme, manifest, config, existing),
         client_id=app.client_id,
         redirect_uri=callback_url(),
         state=state,
@@ -212,7 +212,7 @@ def oauth_callback(
     )
     try:
         token = oauth_client.exchange_code(
-            scheme["oauth"],
+            oauth_endpoints(scheme, manifest, record.replication_config, existing),
             client_id=app.client_id,
             client_secret=app.client_secret,
             code=code,
@@ -303,7 +303,9 @@ def token_revoke(*, connector: Connector, actor: Actor) -> bool:
         if app and token and scheme["oauth"].get("revoke_url"):
             try:
                 told = oauth_client.revoke_token(
-                    scheme["oauth"],
+                    oauth_endpoints(
+                        scheme, effective_manifest(connector.definition), connector.replication_config, credentials
+                    ),
                     client_id=app.client_id,
                     client_secret=app.client_secret,
                     token=token,

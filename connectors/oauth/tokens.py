@@ -17,10 +17,10 @@ from django.utils import timezone
 
 from connectors import crypto
 from connectors.models import Connector, ConnectorStatus
-from connectors.selectors import auth_scheme_of, connector_credentials
+from connectors.selectors import auth_scheme_of, connector_credentials, effective_manifest
 from workspaces.services import Actor, audit
 
-from .apps import oauth_client_for
+from .apps import oauth_client_for, oauth_endpoints
 from .errors import TokenUnavailable
 
 logger = logging.getLogger("patchbay.oauth")
@@ -93,7 +93,9 @@ def refresh_token(*, connector_id: Any, force: bool = False, actor: Actor | None
             )
         try:
             token = oauth_client.refresh_access_token(
-                scheme["oauth"],
+                oauth_endpoints(
+                    scheme, effective_manifest(connector.definition), connector.replication_config, credentials
+                ),
                 client_id=app.client_id,
                 client_secret=app.client_secret,
                 refresh_token=refresh_value,

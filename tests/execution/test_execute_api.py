@@ -165,3 +165,32 @@ def test_execute_on_a_real_celery_worker(api, stripe, stub, celery_worker):
     response = api.post(f"{BASE}/{stripe}/execute", {"entity": "customers", "action": "list"})
     assert response.status_code == 200, response.json()
     assert response.json()["result"] == [{"id": "cus_w", "object": "customer"}]
+
+
+def test_a_cursor_that_is_not_ours_is_a_422_with_the_field(api, stub):
+    gh = api.post(
+        BASE,
+        {
+            "connector_type": "github",
+            "name": "gh",
+            "credentials": {"personal_access_token": "ghp_x"},
+            "replication_config": {"repositories": ["a/b"]},
+        },
+    ).json()["id"]
+    response = api.post(
+        f"{BASE}/{gh}/execute",
+        {"entity": "issues", "action": "list", "params": {"owner": "a", "repo": "b", "cursor": "garbage!"}},
+    )
+    assert response.status_code == 422, response.json()
+    body = response.json()
+    assert body["error_code"] == "invalid_cursor"
+    assert body["errors"] and body["errors"][0]["field"].startswith("params.cursor")
+    assert len(stub.log) == 0
+
+
+def test_resolve_tells_an_unknown_type_from_a_missing_connector(api):
+    unknown = api.get(f"{BASE}/resolve", {"connector_type": "nope"})
+    assert unknown.status_code == 404
+    assert unknown.json()["errors"][0]["error_code"] == "unknown_connector_type"
+    none = api.get(f"{BASE}/resolve", {"connector_type": "stripe"})
+    assert none.status_code == 404 and none.json()["errors"] == []
