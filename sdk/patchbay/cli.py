@@ -242,10 +242,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run(coroutine: Any) -> int:
+    """asyncio.run, or the sync facade's loop when this thread already runs one (Jupyter, embedding apps)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    from .sync import run
+
+    return run(coroutine)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return asyncio.run(args.handler(args, sys.stdout))
+        return _run(args.handler(args, sys.stdout))
     except ConnectorAmbiguityError as exc:
         sys.stderr.write(f"error: {exc}\n")
         for candidate in exc.candidates:

@@ -1,0 +1,211 @@
+"""Workspace administration: API keys, OAuth apps and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from connectors.models import OAuthApp
+from connectors.selectors import definition_list
+from workspaces.access import get_scoped, scoped
+from workspaces.errors import FieldError, InvalidInput, PatchbayError
+from workspaces.models import ApiKey, Membership, Role
+from workspaces.services import api_key_create, api_key_get, api_key_revoke
+
+from ..access import actor_for, workspace_for
+from ..selectors import audit_actions, audit_list
+from .common import domain_errors, go, page, paginate, query_without_page, toast
+
+# --- API keys ---------------------------------------------------------------------------------------------------
+
+
+def _keys_context(membership: Membership, **extra: Any) -> dict[str, Any]:
+    keys = scoped(ApiKey.objects.select_related("created_by"), membership.workspace).order_by(
+        "revoked_at", "-created_at"
+    )
+    return {"workspace": membership.workspace, "membership": membership, "keys": keys, **extra}
+
+
+@require_GET
+@login_required
+@domain_errors
+def api_keys(request: HttpRequest, slug: str) -> HttpResponse:
+    membership = workspace_for(request, slug, Role.VIEWER)
+    return page(request, "dashboard/api_keys.html", _keys_context(membership), partial="keys")
+
+
+@require_POST
+@login_required
+@domain_errors
+def api_key_new(request: HttpRequest, slug: str) -> HttpResponse:
+    membership = workspace_for(request, slug, Role.ADMIN)
+    name = request.POST.get("name", "")
+    try:
+        key, raw = api_key_create(
+            workspace=membership.workspace, name=name, created_by=request.user, actor=actor_for(request)
+        )
+    except InvalidInput as exc:
+        context = _keys_context(membership, errors={e.field: e.message for e in exc.errors}, name=name)
+        return page(request, "dashboard/api_keys.html", context, partial="keys", status=422)
+    # Rendered straight away (not via a redirect) so the plaintext never passes through the session.
+    response = page(
+        request, "dashboard/api_keys.html", _keys_context(membership, new_key=key, new_raw=raw), partial="keys"
+    )
+    response["Cache-Control"] = "no-store"
+    return toast(response, f"API key “{key.name}” created. Copy it now: it is shown only once.")
+
+
+@require_POST
+@login_required
+@domain_errors
+def api_key_revoke_view(request: HttpRequest, slug: str, key_id: int) -> HttpResponse:
+    membership = workspace_for(request, slug, Role.ADMIN)
+    key = api_key_get(workspace=membership.workspace, key_id=key_id)
+    api_key_revoke(api_key=key, actor=actor_for(request))
+    message = f"API key “{key.name}” revoked."
+    if not request.htmx:
+        messages.success(request, message)
+        return redirect("dashboard:api_keys", slug=slug)
+    return toast(page(request, "dashboard/api_keys.html", _keys_context(membership), partial="keys"), message)
+
+
+# --- OAuth apps -------------------------------------------------------------------------------------------------
+
+
+def _oauth_definitions() -> list[Any]:
+    return [d for d in definition_list() if any(s.get("oauth") for s in d.manifest.get("auth_schemes", []))]
+
+
+def _apps_context(membership: Membership, **extra: Any) -> dict[str, Any]:
+    apps = scoped(OAuthApp.objects.select_related("definition"), membership.workspace).order_by("definition__name")
+    definitions = _oauth_definitions()
+    default_scopes = {
+        str(d.pk): " ".join(next(s for s in d.manifest["auth_schemes"] if s.get("oauth"))["oauth"].get("scopes", []))
+        for d in definitions
+    }
+    return {
+        "workspace": membership.workspace,
+        "membership": membership,
+        "apps": apps,
+        "definitions": definitions,
+        "default_scopes": default_scopes,
+        "callback_url": None,
+        "form": extra.pop("form", {}),
+        "errors": extra.pop("errors", {}),
+        **extra,
+    }
+
+
+@require_GET
+@login_required
+@domain_errors
+def oauth_apps(request: HttpRequest, slug: str) -> HttpResponse:
+    membership = workspace_for(request, slug, Role.VIEWER)
+    context = _apps_context(membership)
+    context["callback_url"] = request.build_absolute_uri("/oauth/callback")
+    return page(request, "dashboard/oauth_apps.html", context, partial="apps")
+
+
+@require_POST
+@login_required
+@domain_errors
+def oauth_app_save(request: HttpRequest, slug: str) -> HttpResponse:
+    from connectors.oauth.services import oauth_app_upsert
+
+    membership = workspace_for(request, slug, Role.ADMIN)
+    form = {
+        "definition": request.POST.get("definition", ""),
+        "client_id": request.POST.get("client_id", "").strip(),
+        "scopes": request.POST.get("scopes", "").strip(),
+    }
+    client_secret = request.POST.get("client_secret", "").strip()
+    definition = next((d for d in _oauth_definitions() if str(d.pk) == form["definition"]), None)
+    try:
+        problems = []
+        if definition is None:
+            problems.append(FieldError("definition", "Choose a connector type with OAuth sign-in.", "required"))
+        if not form["client_id"]:
+            problems.append(FieldError("client_id", "This field is required.", "required"))
+        existing = (
+            scoped(OAuthApp.objects.all(), membership.workspace).filter(definition=definition).first()
+            if definition
+            else None
+        )
+        if not client_secret and existing is None:
+            problems.append(FieldError("client_secret", "This field is required.", "required"))
+        if problems:
+            raise InvalidInput("Some fields need attention.", problems)
+        app = oauth_app_upsert(
+            workspace=membership.workspace,
+            definition=definition,
+            client_id=form["client_id"],
+            client_secret=client_secret or None,
+            scopes=form["scopes"],
+            actor=actor_for(request),
+        )
+    except PatchbayError as exc:
+        errors = {e.field: e.message for e in exc.errors} if isinstance(exc, InvalidInput) else {}
+        context = _apps_context(membership, form=form, errors=errors, message=exc.message)
+        context["callback_url"] = request.build_absolute_uri("/oauth/callback")
+        return page(request, "dashboard/oauth_apps.html", context, partial="apps", status=422)
+    messages.success(request, f"OAuth app for {app.definition.name} saved.")
+    return go(request, reverse("dashboard:oauth_apps", kwargs={"slug": slug}))
+
+
+@require_POST
+@login_required
+@domain_errors
+def oauth_app_delete_view(request: HttpRequest, slug: str, app_id: int) -> HttpResponse:
+    from connectors.oauth.services import oauth_app_delete
+
+    membership = workspace_for(request, slug, Role.ADMIN)
+    app = get_scoped(OAuthApp.objects.select_related("definition"), membership.workspace, what="OAuth app", pk=app_id)
+    name = app.definition.name
+    oauth_app_delete(oauth_app=app, actor=actor_for(request))
+    messages.success(request, f"OAuth app for {name} deleted.")
+    return go(request, reverse("dashboard:oauth_apps", kwargs={"slug": slug}))
+
+
+# --- Audit log --------------------------------------------------------------------------------------------------
+
+
+def _date(value: str) -> datetime | None:
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d").date()  # noqa: DTZ007 - made aware below
+    except ValueError:
+        return None
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+@require_GET
+@login_required
+@domain_errors
+def audit_log(request: HttpRequest, slug: str) -> HttpResponse:
+    membership = workspace_for(request, slug, Role.VIEWER)
+    filters = {k: request.GET.get(k, "").strip() for k in ("action", "actor", "since", "until")}
+    since = _date(filters["since"])
+    until = _date(filters["until"])
+    events = audit_list(
+        workspace=membership.workspace,
+        action=filters["action"],
+        actor=filters["actor"],
+        since=since,
+        until=until + timedelta(days=1) if until else None,
+    )
+    context = {
+        "workspace": membership.workspace,
+        "membership": membership,
+        "page_obj": paginate(request, events, 30),
+        "query": query_without_page(request),
+        "filters": filters,
+        "actions": audit_actions(workspace=membership.workspace),
+    }
+    return page(request, "dashboard/audit.html", context, partial="results")
