@@ -96,7 +96,7 @@ def execution_start(
     params = validate_execution_request(manifest, entity, action, params)
     in_process = settings.CELERY_TASK_ALWAYS_EAGER
     execution = Execution.objects.create(
-        workspace=connector.workspace,
+        workspace_id=connector.workspace_id,  # not .workspace: that would load it, one more query per execute
         connector=connector,
         entity=entity,
         action=action,
@@ -226,6 +226,7 @@ def _perform(connector: Connector, entity: str, action: str, params: dict[str, A
         max_attempts=settings.PATCHBAY_UPSTREAM_MAX_ATTEMPTS,
         max_retry_seconds=settings.PATCHBAY_UPSTREAM_MAX_RETRY_SECONDS,
         max_body_bytes=settings.PATCHBAY_UPSTREAM_MAX_BODY_BYTES,
+        validate=False,  # execution_start validated these params before recording the execution
     )
     if connector.status == ConnectorStatus.NEEDS_ATTENTION:
         Connector.objects.filter(pk=connector.pk).update(status=ConnectorStatus.HEALTHY, status_detail="")
