@@ -376,33 +376,23 @@ def check_credentials_unsaved(*, connector: Connector, credentials: dict[str, An
 
 def _mint_for_check(connector: Connector, scheme: dict[str, Any], credentials: dict[str, Any]) -> dict[str, Any]:
     from .oauth import client as oauth_client
-    from .oauth.apps import oauth_client_for, oauth_endpoints
+    from .oauth.apps import oauth_client_for
+    from .oauth.tokens import merge_token, request_refresh
 
     app = oauth_client_for(workspace=connector.workspace, definition=connector.definition, credentials=credentials)
     if app is None or not credentials.get("refresh_token"):
         return credentials
     try:
-        token = oauth_client.refresh_access_token(
-            oauth_endpoints(
-                scheme, effective_manifest(connector.definition), connector.replication_config, credentials
-            ),
-            client_id=app.client_id,
-            client_secret=app.client_secret,
-            refresh_token=credentials["refresh_token"],
-            timeout=settings.PATCHBAY_UPSTREAM_TIMEOUT,
-        )
+        token = request_refresh(connector, scheme, credentials, app)
     except oauth_client.OAuthError as exc:
         raise InvalidInput(
             f"{connector.definition.name} refused the refresh token: {exc.error}.",
             [FieldError("credentials.refresh_token", f"The provider answered {exc.error}.", "credentials_rejected")],
         ) from None
-    minted = {**credentials, "access_token": token.access_token, **(token.extra or {})}
-    if token.refresh_token:
-        minted["refresh_token"] = token.refresh_token
-    if token.expires_in:
-        connector.token_expires_at = timezone.now() + timedelta(seconds=token.expires_in)
-    connector.token_refreshed_at = timezone.now()
-    return minted
+    now = timezone.now()
+    connector.token_expires_at = now + timedelta(seconds=token.expires_in) if token.expires_in else None
+    connector.token_refreshed_at = now
+    return merge_token(credentials, token)
 
 
 def prune_executions(*, older_than_days: int | None = None) -> int:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from jsonschema import Draft202012Validator, ValidationError
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 
 from workspaces.errors import FieldError, InvalidInput
 
@@ -20,54 +22,81 @@ def _join(prefix: str, parts: Iterable[Any]) -> str:
     return out
 
 
+def _plural(n: Any, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def _describe(error: ValidationError) -> tuple[str, str]:
-    """(message, error_code) built from the schema alone: submitted values may be secrets."""
-    v, expected = error.validator, error.validator_value
-    if v == "type":
+    """(message, error_code) from the schema alone: the submitted value may be a secret."""
+    kind, expected = error.validator, error.validator_value
+    if kind == "type":
         kinds = expected if isinstance(expected, list) else [expected]
-        return f"Expected {' or '.join(kinds)}.", "invalid_type"
-    if v in ("enum", "const"):
-        choices = expected if v == "enum" else [expected]
-        return "Must be one of: " + ", ".join(map(str, choices)) + ".", "invalid_choice"
+        return f"Expected {' or '.join(map(str, kinds))}.", "invalid_type"
+    if kind in ("enum", "const"):
+        choices = expected if kind == "enum" else [expected]
+        return "Must be one of: " + ", ".join(json.dumps(c) if not isinstance(c, str) else c for c in choices) + ".", (
+            "invalid_choice"
+        )
     messages = {
-        "minLength": f"Must be at least {expected} characters.",
-        "maxLength": f"Must be at most {expected} characters.",
-        "minItems": f"Must have at least {expected} item{'s' if expected != 1 else ''}.",
-        "maxItems": f"Must have at most {expected} items.",
+        "minLength": f"Must be at least {_plural(expected, 'character')}.",
+        "maxLength": f"Must be at most {_plural(expected, 'character')}.",
+        "minItems": f"Must have at least {_plural(expected, 'item')}.",
+        "maxItems": f"Must have at most {_plural(expected, 'item')}.",
+        "minProperties": f"Must have at least {_plural(expected, 'property')}.",
+        "maxProperties": f"Must have at most {_plural(expected, 'property')}.",
         "minimum": f"Must be at least {expected}.",
         "maximum": f"Must be at most {expected}.",
         "exclusiveMinimum": f"Must be greater than {expected}.",
         "exclusiveMaximum": f"Must be less than {expected}.",
+        "multipleOf": f"Must be a multiple of {expected}.",
         "pattern": f"Does not match the expected format ({expected}).",
         "format": f"Must be a valid {expected}.",
         "uniqueItems": "Items must be unique.",
     }
-    return messages.get(v, "Invalid value."), "invalid_value"
+    return messages.get(kind, "Invalid value."), "invalid_value"
 
 
-@lru_cache(maxsize=512)
-def _validator(schema_key: str, schema_json: str) -> Draft202012Validator:
-    import json
+FORMAT_CHECKER = FormatChecker()
 
-    return Draft202012Validator(json.loads(schema_json), format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+# jsonschema checks date-time only with an optional package installed; vendors reject bad timestamps, so check here.
+@FORMAT_CHECKER.checks("date-time", raises=ValueError)
+def _is_datetime(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    if "T" not in value.upper():
+        raise ValueError("no time part")
+    datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    return True
+
+
+@FORMAT_CHECKER.checks("date", raises=ValueError)
+def _is_date(value: object) -> bool:
+    if isinstance(value, str):
+        date.fromisoformat(value)
+    return True
+
+
+@lru_cache(maxsize=1024)
+def _validator(schema_json: str) -> Draft202012Validator:
+    return Draft202012Validator(json.loads(schema_json), format_checker=FORMAT_CHECKER)
 
 
 def schema_errors(schema: dict[str, Any], instance: Any, *, prefix: str) -> list[FieldError]:
-    import json
-
-    validator = _validator(prefix, json.dumps(schema, sort_keys=True))
+    """Every violation as a FieldError named from `prefix` (credentials, replication_config, params)."""
+    validator = _validator(json.dumps(schema, sort_keys=True))
     errors: list[FieldError] = []
-    for error in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
+    for error in sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path]):
         path = list(error.absolute_path)
         if error.validator == "required" and isinstance(error.instance, dict):
             for name in error.validator_value:
                 if name not in error.instance:
                     errors.append(FieldError(_join(prefix, [*path, name]), "This field is required.", "required"))
         elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            known = set((error.schema or {}).get("properties", {}))
+            known = set((error.schema or {}).get("properties", {})) if isinstance(error.schema, dict) else set()
             for name in error.instance:
                 if name not in known:
-                    errors.append(FieldError(_join(prefix, [*path, name]), "Unknown field.", "unknown_field"))
+                    errors.append(FieldError(_join(prefix, [*path, str(name)]), "Unknown field.", "unknown_field"))
         else:
             message, code = _describe(error)
             errors.append(FieldError(_join(prefix, path), message, code))

@@ -79,8 +79,7 @@ def refresh_token(*, connector_id: Any, force: bool = False, actor: Actor | None
                 f"{connector.refresh_cooldown_until:%H:%M:%S} UTC.",
                 retry_after=max(1, int((connector.refresh_cooldown_until - now).total_seconds())),
             )
-        refresh_value = credentials.get("refresh_token")
-        if not refresh_value:
+        if not credentials.get("refresh_token"):
             if credentials.get("access_token") and not force:
                 return credentials
             raise TokenUnavailable("needs_reauth", "This connector has no refresh token. Re-authorise it.")
@@ -92,15 +91,7 @@ def refresh_token(*, connector_id: Any, force: bool = False, actor: Actor | None
                 f"No OAuth client is configured for {connector.definition.name}: add an OAuth app to the workspace.",
             )
         try:
-            token = oauth_client.refresh_access_token(
-                oauth_endpoints(
-                    scheme, effective_manifest(connector.definition), connector.replication_config, credentials
-                ),
-                client_id=app.client_id,
-                client_secret=app.client_secret,
-                refresh_token=refresh_value,
-                timeout=settings.PATCHBAY_UPSTREAM_TIMEOUT,
-            )
+            token = request_refresh(connector, scheme, credentials, app)
         except oauth_client.OAuthError as exc:
             failure = _record_failure(connector, exc, actor=actor)
         else:
@@ -117,13 +108,32 @@ def refresh_token(*, connector_id: Any, force: bool = False, actor: Actor | None
     return credentials
 
 
+def request_refresh(connector: Connector, scheme: dict[str, Any], credentials: dict[str, Any], app: Any) -> Any:
+    """One refresh_token grant at the provider (no locking, no storing: callers decide both)."""
+    from . import client as oauth_client
+
+    return oauth_client.refresh_access_token(
+        oauth_endpoints(scheme, effective_manifest(connector.definition), connector.replication_config, credentials),
+        client_id=app.client_id,
+        client_secret=app.client_secret,
+        refresh_token=credentials["refresh_token"],
+        timeout=settings.PATCHBAY_UPSTREAM_TIMEOUT,
+    )
+
+
+def merge_token(credentials: dict[str, Any], token: Any) -> dict[str, Any]:
+    """Credentials with the new access token; a response without refresh_token keeps the old one."""
+    merged = {**credentials, "access_token": token.access_token}
+    if token.refresh_token:
+        merged["refresh_token"] = token.refresh_token
+    merged.update({k: v for k, v in (token.extra or {}).items() if v})
+    return merged
+
+
 def store_token(connector: Connector, credentials: dict[str, Any], token: Any) -> dict[str, Any]:
     """Write the new access token — and a rotated refresh token — in the caller's transaction."""
     now = timezone.now()
-    credentials = {**credentials, "access_token": token.access_token}
-    if token.refresh_token:
-        credentials["refresh_token"] = token.refresh_token
-    credentials.update({k: v for k, v in (token.extra or {}).items() if v})
+    credentials = merge_token(credentials, token)
     connector.credentials_encrypted = crypto.encrypt_json(credentials)
     connector.token_expires_at = now + timedelta(seconds=token.expires_in) if token.expires_in else None
     connector.token_refreshed_at = now
