@@ -95,7 +95,7 @@ def execution_start(
     manifest = effective_manifest(connector.definition)
     params = validate_execution_request(manifest, entity, action, params)
     in_process = settings.CELERY_TASK_ALWAYS_EAGER
-    execution = Execution.objects.create(
+    execution = Execution(
         workspace_id=connector.workspace_id,  # not .workspace: that would load it, one more query per execute
         connector=connector,
         entity=entity,
@@ -108,8 +108,9 @@ def execution_start(
         actor_user=actor.user if actor.user is not None and actor.user.is_authenticated else None,
     )
     if in_process:
-        _run(execution, params)
+        _run(execution, params)  # written once, with its outcome (see _finish)
     else:
+        execution.save(force_insert=True)
         _dispatch(execution)
     return execution
 
@@ -191,9 +192,13 @@ def _finish(execution: Execution, fields: dict[str, Any], *, started: float) -> 
         finished_at=timezone.now(),
         params_encrypted="",
     )
-    Execution.objects.filter(pk=execution.pk).update(**fields)
     for name, value in fields.items():
         setattr(execution, name, value)
+    if execution._state.adding:
+        # In-process runs insert the finished record: one statement instead of insert + update.
+        execution.save(force_insert=True)
+    else:
+        Execution.objects.filter(pk=execution.pk).update(**fields)
     if connector.last_used_at is None or fields["finished_at"] - connector.last_used_at > LAST_USED_GRANULARITY:
         # At most one write a minute per connector for "last used", not one per execution.
         Connector.objects.filter(pk=connector.pk).update(last_used_at=fields["finished_at"])
