@@ -10,7 +10,7 @@ from .models import Connector, ConnectorDefinition, Execution, OAuthApp, OAuthSt
 class ConnectorDefinitionAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "id", "version", "source_path", "updated_at"]
     search_fields = ["name", "slug"]
-    readonly_fields = ["id", "slug", "name", "icon", "manifest", "version", "source_path", "updated_at"]
+    readonly_fields = ["id", "slug", "name", "icon", "manifest_json", "version", "source_path", "updated_at"]
 
 
 @admin.register(Connector)
@@ -62,8 +62,10 @@ class ExecutionAdmin(admin.ModelAdmin):
     list_filter = ["workspace", "status", "entity"]
     date_hierarchy = "created_at"
 
+    exclude = ["params_encrypted"]
+
     def get_readonly_fields(self, request, obj=None):  # noqa: ANN001, ANN201
-        return [f.name for f in self.model._meta.fields]
+        return [f.name for f in self.model._meta.fields if f.name != "params_encrypted"]
 
     def has_add_permission(self, request) -> bool:  # noqa: ANN001
         return False

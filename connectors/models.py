@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import json
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -15,7 +17,9 @@ class ConnectorDefinition(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     name = models.CharField(max_length=200)
     icon = models.CharField(max_length=200, blank=True)
-    manifest = models.JSONField()
+    # JSON text, not a JSONField: PostgreSQL's jsonb reorders keys, and a manifest's order (entities, actions,
+    # fields) is what forms, the playground and the API show. Read it through `manifest`.
+    manifest_json = models.TextField()
     version = models.CharField(max_length=40)
     source_path = models.CharField(max_length=500, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -25,6 +29,19 @@ class ConnectorDefinition(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """The parsed manifest, parsed once per instance (and again if manifest_json changes)."""
+        cached = self.__dict__.get("_manifest_cache")
+        if cached is None or cached[0] is not self.manifest_json:
+            cached = (self.manifest_json, json.loads(self.manifest_json or "{}"))
+            self.__dict__["_manifest_cache"] = cached
+        return cached[1]
+
+    @manifest.setter
+    def manifest(self, value: dict[str, Any]) -> None:
+        self.manifest_json = json.dumps(value)
 
 
 class ConnectorStatus(models.TextChoices):

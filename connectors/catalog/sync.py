@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from django.db import transaction
@@ -23,7 +24,7 @@ def sync_catalog(*, verbosity: int = 1, write: Callable[[str], object] = print) 
             "slug": data["slug"],
             "name": data["name"],
             "icon": data.get("icon", ""),
-            "manifest": data,
+            "manifest_json": json.dumps(data),
             "version": str(data["version"]),
             "source_path": loaded.path.name,
         }

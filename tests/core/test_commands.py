@@ -51,3 +51,18 @@ def test_production_settings_refuse_to_start_without_secrets(monkeypatch):
         assert name in str(excinfo.value)
     sys.modules.pop("config.settings.base", None)
     importlib.import_module("config.settings.base")
+
+
+def test_stored_manifests_keep_the_order_of_their_files():
+    """jsonb would reorder keys; the order of entities, actions and fields is what users see."""
+    from connectors.catalog.loader import load_catalog
+
+    for loaded in load_catalog():
+        stored = ConnectorDefinition.objects.get(slug=loaded.data["slug"]).manifest
+        assert list(stored["entities"]) == list(loaded.data["entities"])
+        for name, entity in loaded.data["entities"].items():
+            assert list(stored["entities"][name]["actions"]) == list(entity["actions"])
+        for stored_scheme, scheme in zip(stored["auth_schemes"], loaded.data["auth_schemes"], strict=True):
+            assert list(stored_scheme["credentials_schema"].get("properties", {})) == list(
+                scheme["credentials_schema"].get("properties", {})
+            )

@@ -181,3 +181,23 @@ def test_tokens_are_encrypted_at_rest(api, provider, oauth_app):
     assert creds["access_token"] not in raw and creds["refresh_token"] not in raw
     body = api.get(f"{API}/connectors/{connector_id}").content.decode()
     assert creds["access_token"] not in body and creds["refresh_token"] not in body
+
+
+def test_deployment_wide_oauth_app_from_the_environment(api, provider, monkeypatch):
+    monkeypatch.setenv("PATCHBAY_OAUTH_OAUTHTEST_CLIENT_ID", provider.client_id)
+    monkeypatch.setenv("PATCHBAY_OAUTH_OAUTHTEST_CLIENT_SECRET", provider.client_secret)
+    connector_id = connect(api, provider)  # no workspace OAuth app: the environment's is used
+    assert provider.me(connector_credentials(Connector.objects.get(pk=connector_id))["access_token"]).status_code == 200
+    assert api.get(f"{API}/oauth-apps").json() == []
+
+
+def test_oauth_endpoints_never_cross_workspaces(api, other_api, provider, oauth_app):
+    connector_id = connect(api, provider)
+    reauth = other_api.post(f"{API}/connectors/oauth/initiate", {
+        "connector_id": connector_id, "redirect_url": "https://evil.example/done"})
+    assert reauth.status_code == 404
+    assert other_api.get(f"{API}/oauth-apps").json() == []
+    assert other_api.delete(f"{API}/oauth-apps/oauthtest").status_code == 404
+    assert api.get(f"{API}/oauth-apps").json()[0]["client_id"] == provider.client_id
+    listed = api.get(f"{API}/oauth-apps").content.decode()
+    assert provider.client_secret not in listed
