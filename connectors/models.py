@@ -32,16 +32,34 @@ class ConnectorDefinition(models.Model):
 
     @property
     def manifest(self) -> dict[str, Any]:
-        """The parsed manifest, parsed once per instance (and again if manifest_json changes)."""
-        cached = self.__dict__.get("_manifest_cache")
-        if cached is None or cached[0] is not self.manifest_json:
-            cached = (self.manifest_json, json.loads(self.manifest_json or "{}"))
-            self.__dict__["_manifest_cache"] = cached
-        return cached[1]
+        """The parsed manifest. Shared per process by (id, updated_at): every catalog change saves the row and
+        bumps updated_at, so hot paths can defer manifest_json and skip reading and parsing it. Don't mutate."""
+        key = (self.pk, self.updated_at)
+        if self.updated_at is not None and "manifest_json" not in self.get_deferred_fields():
+            parsed = _PARSED_MANIFESTS.get(key)
+            if parsed is None or parsed[0] != self.manifest_json:
+                parsed = (self.manifest_json, json.loads(self.manifest_json or "{}"))
+                _remember(key, parsed)
+            return parsed[1]
+        parsed = _PARSED_MANIFESTS.get(key) if self.updated_at is not None else None
+        if parsed is None:
+            parsed = (self.manifest_json, json.loads(self.manifest_json or "{}"))  # loads a deferred field once
+            if self.updated_at is not None:
+                _remember(key, parsed)
+        return parsed[1]
 
     @manifest.setter
     def manifest(self, value: dict[str, Any]) -> None:
         self.manifest_json = json.dumps(value)
+
+
+_PARSED_MANIFESTS: dict[tuple[Any, Any], tuple[str, dict[str, Any]]] = {}
+
+
+def _remember(key: tuple[Any, Any], parsed: tuple[str, dict[str, Any]]) -> None:
+    if len(_PARSED_MANIFESTS) > 512:
+        _PARSED_MANIFESTS.clear()
+    _PARSED_MANIFESTS[key] = parsed
 
 
 class ConnectorStatus(models.TextChoices):

@@ -110,7 +110,9 @@ def connector_list(
 
 
 def connector_get(*, workspace: Workspace, connector_id: Any) -> Connector:
-    return get_scoped(Connector.objects.select_related("definition"), workspace, what="Connector", pk=connector_id)
+    # The manifest text is read only on a cache miss (ConnectorDefinition.manifest): it is most of the row.
+    qs = Connector.objects.select_related("definition").defer("definition__manifest_json")
+    return get_scoped(qs, workspace, what="Connector", pk=connector_id)
 
 
 def connector_resolve(*, workspace: Workspace, connector_type: str) -> Connector:
