@@ -34,18 +34,14 @@ class ConnectorDefinition(models.Model):
     def manifest(self) -> dict[str, Any]:
         """The parsed manifest. Shared per process by (id, updated_at): every catalog change saves the row and
         bumps updated_at, so hot paths can defer manifest_json and skip reading and parsing it. Don't mutate."""
-        key = (self.pk, self.updated_at)
-        if self.updated_at is not None and "manifest_json" not in self.get_deferred_fields():
-            parsed = _PARSED_MANIFESTS.get(key)
-            if parsed is None or parsed[0] != self.manifest_json:
-                parsed = (self.manifest_json, json.loads(self.manifest_json or "{}"))
-                _remember(key, parsed)
-            return parsed[1]
-        parsed = _PARSED_MANIFESTS.get(key) if self.updated_at is not None else None
-        if parsed is None:
-            parsed = (self.manifest_json, json.loads(self.manifest_json or "{}"))  # loads a deferred field once
-            if self.updated_at is not None:
-                _remember(key, parsed)
+        saved = self.updated_at is not None
+        parsed = _PARSED_MANIFESTS.get((self.pk, self.updated_at)) if saved else None
+        # When the text is loaded anyway, it is the truth (an unsaved edit through the setter, say).
+        loaded = "manifest_json" not in self.get_deferred_fields()
+        if parsed is None or (loaded and parsed[0] != self.manifest_json):
+            parsed = (self.manifest_json, json.loads(self.manifest_json or "{}"))  # reads a deferred field once
+            if saved:
+                _remember((self.pk, self.updated_at), parsed)
         return parsed[1]
 
     @manifest.setter
