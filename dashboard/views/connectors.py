@@ -423,6 +423,7 @@ def connector_check(request: HttpRequest, slug: str, connector_id: str) -> HttpR
 @login_required
 @domain_errors
 def connector_refresh(request: HttpRequest, slug: str, connector_id: str) -> HttpResponse:
+    from connectors.oauth.errors import TokenUnavailable
     from connectors.oauth.services import token_refresh
 
     membership = workspace_for(request, slug, Role.ADMIN)
@@ -431,8 +432,8 @@ def connector_refresh(request: HttpRequest, slug: str, connector_id: str) -> Htt
         token_refresh(connector=connector, actor=actor_for(request), force=True)
     except PatchbayError as exc:
         return _status_response(request, membership, connector, f"Refresh failed: {exc.message}", "error")
-    except Exception as exc:  # noqa: BLE001 - the OAuth layer's own errors; the message is safe to show
-        return _status_response(request, membership, connector, f"Refresh failed: {exc}", "error")
+    except TokenUnavailable as exc:  # needs_reauth / cooling down: written for people, no secrets in it
+        return _status_response(request, membership, connector, f"Refresh failed: {exc.message}", "error")
     return _status_response(request, membership, connector, "Token refreshed.", "success")
 
 

@@ -199,3 +199,17 @@ def test_create_workspace_and_switch(members, owner_client):
     html = owner_client.get(response["Location"]).content.decode()
     assert "Second team" in html and "Acme Ops" in html  # the switcher lists both
     assert owner_client.post(reverse("dashboard:workspace_create"), {"name": " "}).status_code == 422
+
+
+def test_refreshing_a_connector_that_needs_reauthorisation_explains_instead_of_failing(owner_client, hubspot):
+    from django.urls import reverse
+
+    from connectors.models import Connector
+
+    Connector.objects.filter(pk=hubspot.pk).update(status="needs_reauth", status_detail="invalid_grant")
+    response = owner_client.post(
+        reverse("dashboard:connector_refresh", args=["acme", hubspot.pk]), HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    assert "Refresh failed" in response.headers.get("HX-Trigger", "") + response.content.decode()
+    assert "Re-authorise" in response.headers.get("HX-Trigger", "") + response.content.decode()
