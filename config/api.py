@@ -67,7 +67,7 @@ def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> Http
 @api.exception_handler(PatchbayError)
 def on_patchbay_error(request: HttpRequest, exc: PatchbayError) -> HttpResponse:
     extra: dict[str, Any] = {}
-    if isinstance(exc, (Conflict,)):
+    if isinstance(exc, Conflict):
         extra["candidates"] = exc.candidates
     errors = [e.as_dict() for e in getattr(exc, "errors", [])]
     return api.create_response(request, error_body(exc.message, errors, **extra), status=exc.status_code)

@@ -22,6 +22,7 @@ from workspaces.services import Actor
 from . import crypto
 from .models import Connector, ConnectorStatus, Execution, ExecutionStatus
 from .selectors import auth_scheme_of, connector_credentials, effective_manifest
+from .validation import secret_fields
 
 logger = logging.getLogger("patchbay.execution")
 LAST_USED_GRANULARITY = timedelta(seconds=60)
@@ -71,15 +72,15 @@ def validate_execution_request(
         field = "entity" if exc.entity not in exc.available else "action"
         raise InvalidInput(str(exc), [FieldError(field, str(exc), "unknown_operation")]) from None
     if errors:
-        field_errors = [FieldError(**e) if isinstance(e, dict) else e for e in errors]
+        field_errors = [FieldError(**e) for e in errors]
         names = ", ".join(e.field for e in field_errors)
         raise InvalidInput(f"Invalid params for {entity}.{action}: {names}.", field_errors)
     return params
 
 
 def redact_params(manifest: dict[str, Any], entity: str, action: str, params: dict[str, Any]) -> dict[str, Any]:
-    schema = _params_module().action_params_schema(manifest, entity, action)
-    secret = {n for n, p in (schema.get("properties") or {}).items() if isinstance(p, dict) and p.get("secret")}
+    # The action's own schema, not action_params_schema(): that deep-copies it, and the added cursor is not secret.
+    secret = secret_fields(_params_module().get_action(manifest, entity, action).get("params") or {})
     return {k: ("[redacted]" if k in secret else v) for k, v in params.items()}
 
 
@@ -309,9 +310,7 @@ def execution_body(execution: Execution) -> dict[str, Any]:
         if execution.retry_after is not None:
             body["retry_after"] = execution.retry_after
     elif not done:
-        body.update(
-            message="Still running: poll GET /api/v1/integrations/executions/{id}.".replace("{id}", str(execution.pk))
-        )
+        body.update(message=f"Still running: poll GET /api/v1/integrations/executions/{execution.pk}.")
     return body
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 
 from .errors import NotFound
@@ -20,11 +21,6 @@ def get_scoped(queryset: QuerySet[M], workspace: Workspace, *, what: str = "Obje
     """The object if it belongs to `workspace`; otherwise NotFound, the same answer as for an id that never existed."""
     try:
         return scoped(queryset, workspace).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError):
+    except (queryset.model.DoesNotExist, ValidationError, ValueError, TypeError):
+        # Malformed ids (not a UUID, say) are "not found" too, never a 500 or a hint.
         raise NotFound(f"{what} not found.") from None
-    except Exception as exc:  # noqa: BLE001 - malformed ids (e.g. not a UUID) are 404 too
-        from django.core.exceptions import ValidationError
-
-        if isinstance(exc, ValidationError):
-            raise NotFound(f"{what} not found.") from None
-        raise

@@ -17,7 +17,7 @@ from django.utils import timezone
 from connectors import crypto
 from connectors.models import Connector, ConnectorDefinition, ConnectorStatus, OAuthApp, OAuthState
 from connectors.selectors import auth_scheme_of, connector_credentials, effective_manifest
-from connectors.validation import validate_replication_config
+from connectors.validation import normalise_credentials, validate_replication_config
 from workspaces.errors import FieldError, InvalidInput
 from workspaces.models import Workspace
 from workspaces.services import Actor, audit
@@ -254,11 +254,7 @@ def _save_authorized_connector(record: OAuthState, scheme: dict[str, Any], app: 
             replication_config=record.replication_config,
         )
         action = "connector.create"
-    disc = next(
-        ((n, p["const"]) for n, p in scheme["credentials_schema"].get("properties", {}).items() if "const" in p), None
-    )
-    if disc:
-        credentials[disc[0]] = disc[1]
+    credentials = normalise_credentials(scheme, credentials)  # the option_title-style discriminator, if any
     if app.source == "connector":
         credentials.update(client_id=app.client_id, client_secret=app.client_secret)
     connector.status, connector.status_detail = ConnectorStatus.HEALTHY, ""

@@ -194,3 +194,35 @@ def test_resolve_tells_an_unknown_type_from_a_missing_connector(api):
     assert unknown.json()["errors"][0]["error_code"] == "unknown_connector_type"
     none = api.get(f"{BASE}/resolve", {"connector_type": "stripe"})
     assert none.status_code == 404 and none.json()["errors"] == []
+
+
+def test_secret_params_are_redacted_in_the_record():
+    from connectors.execution import redact_params
+
+    manifest = {
+        "entities": {
+            "things": {
+                "actions": {
+                    "list": {
+                        "method": "GET",
+                        "path": "/things",
+                        "pagination": {"type": "link_header"},
+                        "params": {
+                            "type": "object",
+                            "properties": {
+                                "q": {"type": "string"},
+                                "token": {"type": "string", "secret": True},
+                                "key": {"type": "string", "airbyte_secret": True},
+                            },
+                        },
+                    }
+                }
+            }
+        }
+    }
+    assert redact_params(manifest, "things", "list", {"q": "x", "token": "t0p", "key": "k3y", "cursor": "c"}) == {
+        "q": "x",
+        "token": "[redacted]",
+        "key": "[redacted]",
+        "cursor": "c",
+    }
