@@ -86,7 +86,13 @@ def send_once(
     """One attempt, following same-origin redirects of GETs. Raises requests exceptions or ResponseTooLarge."""
     for _ in range(MAX_REDIRECTS + 1):
         response = session.request(
-            method, url, headers=headers, data=body, timeout=timeout, allow_redirects=False, stream=True,
+            method,
+            url,
+            headers=headers,
+            data=body,
+            timeout=timeout,
+            allow_redirects=False,
+            stream=True,
             auth=NO_AUTH,
         )
         try:

@@ -50,7 +50,7 @@ def encode_link_token(query: list[tuple[str, str]]) -> str:
 def decode_link_token(token: str) -> list[tuple[str, str]]:
     if not token.startswith(LINK_TOKEN_PREFIX):
         raise _bad_cursor()
-    body = token[len(LINK_TOKEN_PREFIX):]
+    body = token[len(LINK_TOKEN_PREFIX) :]
     try:
         raw = base64.b64decode(body + "=" * (-len(body) % 4), altchars=b"-_", validate=True).decode()
         return parse_qsl(raw, keep_blank_values=True, strict_parsing=bool(raw))
@@ -88,8 +88,9 @@ def place_cursor(
         placement.replace_query = decode_link_token(cursor)
     elif kind == "cursor":
         name = pagination.get("cursor_param", "cursor")
-        where = pagination.get("cursor_in") or ("body" if method not in ("GET", "DELETE") and body_kind != "none"
-                                               else "query")
+        where = pagination.get("cursor_in") or (
+            "body" if method not in ("GET", "DELETE") and body_kind != "none" else "query"
+        )
         if where == "body":
             set_dotted(placement.body, name, cursor)
         else:
@@ -150,7 +151,8 @@ def page_info(
         if not nxt:
             return PageInfo()
         query = [
-            (k, v) for k, v in parse_qsl(urlsplit(nxt).query, keep_blank_values=True)
+            (k, v)
+            for k, v in parse_qsl(urlsplit(nxt).query, keep_blank_values=True)
             if k not in drop_query_names and v not in secrets
         ]
         return PageInfo(True, encode_link_token(query))
@@ -206,9 +208,11 @@ def _offset_info(
     offset = _as_int(dig(body, offset_param)) if isinstance(body, dict) else None
     if offset is None:
         offset = _as_int(request_query.get(offset_param)) or 0
-    limit = (_as_int(dig(body, limit_param)) if isinstance(body, dict) else None) or _as_int(
-        request_query.get(limit_param)
-    ) or default_limit
+    limit = (
+        (_as_int(dig(body, limit_param)) if isinstance(body, dict) else None)
+        or _as_int(request_query.get(limit_param))
+        or default_limit
+    )
     count = len(records) if isinstance(records, list) else 0
     if count == 0:
         return PageInfo()

@@ -44,10 +44,26 @@ def test_no_operation_answers_500(case, bearer, settings):
     settings.PATCHBAY_UPSTREAM_TIMEOUT = 0.5
     # Nothing reaches a real vendor: every host points at a closed loopback port.
     settings.PATCHBAY_CATALOG_OVERRIDES = {
-        slug: {"base_url": "http://127.0.0.1:9", "token_url": "http://127.0.0.1:9/t", "authorization_url":
-               "http://127.0.0.1:9/a", "revoke_url": "http://127.0.0.1:9/r"}
-        for slug in ("github", "hubspot", "stripe", "linear", "notion", "slack", "jira", "zendesk-support",
-                     "salesforce", "google-sheets", "intercom", "asana")
+        slug: {
+            "base_url": "http://127.0.0.1:9",
+            "token_url": "http://127.0.0.1:9/t",
+            "authorization_url": "http://127.0.0.1:9/a",
+            "revoke_url": "http://127.0.0.1:9/r",
+        }
+        for slug in (
+            "github",
+            "hubspot",
+            "stripe",
+            "linear",
+            "notion",
+            "slack",
+            "jira",
+            "zendesk-support",
+            "salesforce",
+            "google-sheets",
+            "intercom",
+            "asana",
+        )
     }
     case.headers = {**(case.headers or {}), "Authorization": f"Bearer {bearer}"}
     case.call_and_validate(checks=[not_a_server_error])

@@ -55,14 +55,29 @@ def test_auth_schemes_are_complete(slug) -> None:
         assert schema.get("additionalProperties") is False
         for name, prop in schema["properties"].items():
             assert "order" in prop, (slug, scheme["key"], name)
-            if name in ("client_secret", "access_token", "refresh_token", "api_key", "api_token", "token",
-                        "personal_access_token"):
+            if name in (
+                "client_secret",
+                "access_token",
+                "refresh_token",
+                "api_key",
+                "api_token",
+                "token",
+                "personal_access_token",
+            ):
                 assert prop.get("secret") is True, (slug, scheme["key"], name)
         if scheme["type"] == "oauth2":
             assert {"client_id", "client_secret", "refresh_token", "access_token"} <= set(schema["properties"])
             oauth = scheme["oauth"]
-            for key in ("authorization_url", "token_url", "scopes", "scope_separator", "pkce", "client_auth",
-                        "token_body", "rotates_refresh_token"):
+            for key in (
+                "authorization_url",
+                "token_url",
+                "scopes",
+                "scope_separator",
+                "pkce",
+                "client_auth",
+                "token_body",
+                "rotates_refresh_token",
+            ):
                 assert key in oauth, (slug, key)
 
 
@@ -78,7 +93,11 @@ def test_existing_scheme_contracts_are_kept() -> None:
     assert "repositories" in CATALOG["github"]["config_schema"]["required"]
     hubspot = schemes("hubspot")
     assert set(hubspot["oauth"]["credentials_schema"]["properties"]) == {
-        "client_id", "client_secret", "refresh_token", "access_token"}
+        "client_id",
+        "client_secret",
+        "refresh_token",
+        "access_token",
+    }
     assert hubspot["oauth"]["credentials_schema"]["required"] == ["client_id", "client_secret", "refresh_token"]
     assert set(hubspot["private_app"]["credentials_schema"]["properties"]) == {"access_token"}
     assert set(schemes("stripe")["api_key"]["credentials_schema"]["properties"]) == {"api_key"}
@@ -123,9 +142,13 @@ def test_broken_manifest_names_file_path_and_problem(tmp_path) -> None:
 def test_yaml_flow_mapping_slip_is_caught(tmp_path) -> None:
     # An unquoted comma in a flow-style description silently creates a key with a null value.
     path = tmp_path / "slip.yaml"
-    source = (BUILTIN_DIR / "github.yaml").read_text().replace(
-        "{type: string, in: query, description: Comma-separated label names.}",
-        "{type: string, in: query, description: Comma, separated label names.}",
+    source = (
+        (BUILTIN_DIR / "github.yaml")
+        .read_text()
+        .replace(
+            "{type: string, in: query, description: Comma-separated label names.}",
+            "{type: string, in: query, description: Comma, separated label names.}",
+        )
     )
     path.write_text(source)
     with pytest.raises(ManifestError) as caught:

@@ -90,8 +90,14 @@ def test_check_and_list_against_stub(httpserver, slug, scheme_key) -> None:
     for entity, action, params in operations:
         before = len(seen)
         result = execute_operation(
-            manifest=manifest, auth_scheme=scheme_key, credentials=creds, config=CONFIG.get(slug, {}),
-            entity=entity, action=action, params=params, max_attempts=1,
+            manifest=manifest,
+            auth_scheme=scheme_key,
+            credentials=creds,
+            config=CONFIG.get(slug, {}),
+            entity=entity,
+            action=action,
+            params=params,
+            max_attempts=1,
         )
         assert result.status_code == 200 and result.attempts == 1
         request = seen[before]

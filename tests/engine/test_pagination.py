@@ -15,16 +15,24 @@ from connectors.engine.pagination import encode_link_token
 
 def run(manifest, scheme, creds, entity, action, params, config=None):  # noqa: ANN001, ANN201
     return execute_operation(
-        manifest=manifest, auth_scheme=scheme, credentials=creds, config=config or {}, entity=entity, action=action,
-        params=params, max_attempts=1,
+        manifest=manifest,
+        auth_scheme=scheme,
+        credentials=creds,
+        config=config or {},
+        entity=entity,
+        action=action,
+        params=params,
+        max_attempts=1,
     )
 
 
 def test_github_link_header(httpserver, manifests, stub) -> None:
     manifest = stub(manifests["github"])
     # GitHub's next links name a different path (/repositories/<id>/issues) and its own host; only the query counts.
-    next_link = '<https://api.github.com/repositories/1300192/issues?state=all&per_page=2&page=2>; rel="next", ' \
-                '<https://api.github.com/repositories/1300192/issues?state=all&per_page=2&page=5>; rel="last"'
+    next_link = (
+        '<https://api.github.com/repositories/1300192/issues?state=all&per_page=2&page=2>; rel="next", '
+        '<https://api.github.com/repositories/1300192/issues?state=all&per_page=2&page=5>; rel="last"'
+    )
     first_page = httpserver.expect_ordered_request("/repos/octo/hello/issues", query_string="state=all&per_page=2")
     first_page.respond_with_json([{"number": 1}, {"number": 2}], headers={"Link": next_link})
     httpserver.expect_ordered_request(
@@ -76,8 +84,15 @@ def test_link_token_replaces_query_but_keeps_host_and_auth(httpserver, stub) -> 
 @pytest.mark.parametrize("cursor", ["not-a-token", "lh1.%%%", "x" * 9000])
 def test_garbage_link_cursor_is_invalid(manifests, cursor) -> None:
     with pytest.raises(OperationInputError) as caught:
-        run(manifests["github"], "pat", {"personal_access_token": "t"}, "repositories", "list", {"cursor": cursor},
-            {"repositories": ["a/b"]})
+        run(
+            manifests["github"],
+            "pat",
+            {"personal_access_token": "t"},
+            "repositories",
+            "list",
+            {"cursor": cursor},
+            {"repositories": ["a/b"]},
+        )
     assert caught.value.code == "invalid_cursor"
 
 
@@ -152,29 +167,52 @@ def test_jira_offset_start_at(httpserver, manifests, stub) -> None:
 
 def test_jira_offset_without_total_uses_page_size(httpserver, manifests, stub) -> None:
     httpserver.expect_request("/rest/api/3/users/search").respond_with_json([{"accountId": str(i)} for i in range(50)])
-    result = run(stub(manifests["jira"]), "api_token", {"email": "a@b.c", "api_token": "t"}, "users", "list", {},
-                 {"site": "acme.atlassian.net"})
+    result = run(
+        stub(manifests["jira"]),
+        "api_token",
+        {"email": "a@b.c", "api_token": "t"},
+        "users",
+        "list",
+        {},
+        {"site": "acme.atlassian.net"},
+    )
     assert (result.has_next_page, result.end_cursor) == (True, "50")
 
 
 @pytest.mark.parametrize("cursor", ["-1", "abc", "1e3"])
 def test_offset_cursor_must_be_a_number(manifests, cursor) -> None:
     with pytest.raises(OperationInputError):
-        run(manifests["jira"], "api_token", {"email": "a@b.c", "api_token": "t"}, "projects", "list",
-            {"cursor": cursor}, {"site": "acme.atlassian.net"})
+        run(
+            manifests["jira"],
+            "api_token",
+            {"email": "a@b.c", "api_token": "t"},
+            "projects",
+            "list",
+            {"cursor": cursor},
+            {"site": "acme.atlassian.net"},
+        )
 
 
 def test_salesforce_next_records_url(httpserver, manifests, stub) -> None:
     manifest = stub(manifests["salesforce"])
     httpserver.expect_ordered_request("/query", query_string={"q": "SELECT Id FROM Account"}).respond_with_json(
-        {"totalSize": 3, "done": False, "nextRecordsUrl": "/query/01gD0000002HU6KIAW-2000",
-         "records": [{"Id": "001A"}, {"Id": "001B"}]}
+        {
+            "totalSize": 3,
+            "done": False,
+            "nextRecordsUrl": "/query/01gD0000002HU6KIAW-2000",
+            "records": [{"Id": "001A"}, {"Id": "001B"}],
+        }
     )
     httpserver.expect_ordered_request("/query/01gD0000002HU6KIAW-2000").respond_with_json(
         {"totalSize": 3, "done": True, "records": [{"Id": "001C"}]}
     )
-    creds = {"client_id": "c", "client_secret": "s", "refresh_token": "r", "access_token": "a",
-             "instance_url": "https://acme.my.salesforce.com"}
+    creds = {
+        "client_id": "c",
+        "client_secret": "s",
+        "refresh_token": "r",
+        "access_token": "a",
+        "instance_url": "https://acme.my.salesforce.com",
+    }
     first = run(manifest, "oauth", creds, "soql", "query", {"q": "SELECT Id FROM Account"})
     assert (first.has_next_page, first.end_cursor) == (True, "/query/01gD0000002HU6KIAW-2000")
     second = run(manifest, "oauth", creds, "soql", "query", {"q": "SELECT Id FROM Account", "cursor": first.end_cursor})
@@ -183,12 +221,26 @@ def test_salesforce_next_records_url(httpserver, manifests, stub) -> None:
 
 @pytest.mark.parametrize(
     "cursor",
-    ["//evil.example/query/x", "https://evil.example/query/x", "/sobjects/Account/001", "/query/../sobjects/x",
-     "query/x", "/query/%2e%2e/x", "/query\\x", "/query/x#frag", "@evil.example/query"],
+    [
+        "//evil.example/query/x",
+        "https://evil.example/query/x",
+        "/sobjects/Account/001",
+        "/query/../sobjects/x",
+        "query/x",
+        "/query/%2e%2e/x",
+        "/query\\x",
+        "/query/x#frag",
+        "@evil.example/query",
+    ],
 )
 def test_next_url_cursor_cannot_leave_the_action(manifests, cursor) -> None:
-    creds = {"client_id": "c", "client_secret": "s", "refresh_token": "r", "access_token": "a",
-             "instance_url": "https://acme.my.salesforce.com"}
+    creds = {
+        "client_id": "c",
+        "client_secret": "s",
+        "refresh_token": "r",
+        "access_token": "a",
+        "instance_url": "https://acme.my.salesforce.com",
+    }
     with pytest.raises(OperationInputError) as caught:
         run(manifests["salesforce"], "oauth", creds, "soql", "query", {"q": "x", "cursor": cursor})
     assert caught.value.code == "invalid_cursor"
@@ -198,8 +250,13 @@ def test_next_records_url_on_another_host_is_not_offered(httpserver, manifests, 
     httpserver.expect_request("/query").respond_with_json(
         {"done": False, "nextRecordsUrl": "https://evil.example/query/x", "records": []}
     )
-    creds = {"client_id": "c", "client_secret": "s", "refresh_token": "r", "access_token": "a",
-             "instance_url": "https://acme.my.salesforce.com"}
+    creds = {
+        "client_id": "c",
+        "client_secret": "s",
+        "refresh_token": "r",
+        "access_token": "a",
+        "instance_url": "https://acme.my.salesforce.com",
+    }
     result = run(stub(manifests["salesforce"]), "oauth", creds, "soql", "query", {"q": "x"})
     assert (result.has_next_page, result.end_cursor) == (False, None)
 
@@ -212,8 +269,14 @@ def test_notion_cursor_in_body(httpserver, manifests, stub) -> None:
         bodies.append(body)
         more = "start_cursor" not in body
         return Response(
-            json.dumps({"object": "list", "results": [{"id": len(bodies)}], "has_more": more,
-                        "next_cursor": "c-2" if more else None}),
+            json.dumps(
+                {
+                    "object": "list",
+                    "results": [{"id": len(bodies)}],
+                    "has_more": more,
+                    "next_cursor": "c-2" if more else None,
+                }
+            ),
             content_type="application/json",
         )
 
@@ -221,8 +284,14 @@ def test_notion_cursor_in_body(httpserver, manifests, stub) -> None:
     manifest = stub(manifests["notion"])
     first = run(manifest, "token", {"token": "ntn_x"}, "databases", "query", {"database_id": "db1", "page_size": 1})
     assert (first.has_next_page, first.end_cursor) == (True, "c-2")
-    second = run(manifest, "token", {"token": "ntn_x"}, "databases", "query",
-                 {"database_id": "db1", "page_size": 1, "cursor": "c-2"})
+    second = run(
+        manifest,
+        "token",
+        {"token": "ntn_x"},
+        "databases",
+        "query",
+        {"database_id": "db1", "page_size": 1, "cursor": "c-2"},
+    )
     assert not second.has_next_page
     assert bodies[1] == {"page_size": 1, "start_cursor": "c-2"}
 
@@ -237,15 +306,24 @@ def test_slack_empty_next_cursor_ends(httpserver, manifests, stub) -> None:
     manifest = stub(manifests["slack"])
     first = run(manifest, "api_token", {"api_token": "xoxb-1"}, "conversations", "list", {"limit": 1})
     assert first.end_cursor == "dGVhbTpDMDYx"
-    second = run(manifest, "api_token", {"api_token": "xoxb-1"}, "conversations", "list",
-                 {"limit": 1, "cursor": first.end_cursor})
+    second = run(
+        manifest,
+        "api_token",
+        {"api_token": "xoxb-1"},
+        "conversations",
+        "list",
+        {"limit": 1, "cursor": first.end_cursor},
+    )
     assert second.result == [{"id": "C2"}] and (second.has_next_page, second.end_cursor) == (False, None)
 
 
 def test_zendesk_cursor_pagination(httpserver, manifests, stub) -> None:
     httpserver.expect_ordered_request("/api/v2/tickets", query_string="page%5Bsize%5D=100").respond_with_json(
-        {"tickets": [{"id": 1}], "meta": {"has_more": True, "after_cursor": "xxx", "before_cursor": "yyy"},
-         "links": {"next": "https://acme.zendesk.com/api/v2/tickets.json?page%5Bafter%5D=xxx&page%5Bsize%5D=100"}}
+        {
+            "tickets": [{"id": 1}],
+            "meta": {"has_more": True, "after_cursor": "xxx", "before_cursor": "yyy"},
+            "links": {"next": "https://acme.zendesk.com/api/v2/tickets.json?page%5Bafter%5D=xxx&page%5Bsize%5D=100"},
+        }
     )
     httpserver.expect_ordered_request(
         "/api/v2/tickets", query_string="page%5Bsize%5D=100&page%5Bafter%5D=xxx"
@@ -260,6 +338,13 @@ def test_zendesk_cursor_pagination(httpserver, manifests, stub) -> None:
 
 def test_cursor_on_unpaginated_action_is_unknown_param(manifests) -> None:
     with pytest.raises(OperationInputError) as caught:
-        run(manifests["github"], "pat", {"personal_access_token": "t"}, "users", "me", {"cursor": "x"},
-            {"repositories": ["a/b"]})
+        run(
+            manifests["github"],
+            "pat",
+            {"personal_access_token": "t"},
+            "users",
+            "me",
+            {"cursor": "x"},
+            {"repositories": ["a/b"]},
+        )
     assert caught.value.errors[0]["error_code"] == "unknown_field"

@@ -47,18 +47,29 @@ def test_manifest_may_open_params() -> None:
 def test_error_codes_and_messages() -> None:
     secret = "SENTINEL-value-never-echoed"
     errors = validate_params(
-        CATALOG["github"], "issues", "list",
+        CATALOG["github"],
+        "issues",
+        "list",
         {"owner": 5, "state": secret, "per_page": 1000, "bogus": secret, "since": secret},
     )
     by_field = {e["field"]: e for e in errors}
-    assert by_field["params.repo"] == {"field": "params.repo", "message": "This field is required.",
-                                       "error_code": "required"}
+    assert by_field["params.repo"] == {
+        "field": "params.repo",
+        "message": "This field is required.",
+        "error_code": "required",
+    }
     assert by_field["params.owner"]["error_code"] == "invalid_type"
     assert by_field["params.owner"]["message"] == "Expected string."
-    assert by_field["params.state"] == {"field": "params.state", "message": "Must be one of: open, closed, all.",
-                                        "error_code": "invalid_choice"}
-    assert by_field["params.per_page"] == {"field": "params.per_page", "message": "Must be at most 100.",
-                                           "error_code": "invalid_value"}
+    assert by_field["params.state"] == {
+        "field": "params.state",
+        "message": "Must be one of: open, closed, all.",
+        "error_code": "invalid_choice",
+    }
+    assert by_field["params.per_page"] == {
+        "field": "params.per_page",
+        "message": "Must be at most 100.",
+        "error_code": "invalid_value",
+    }
     assert by_field["params.bogus"]["error_code"] == "unknown_field"
     assert by_field["params.since"]["error_code"] == "invalid_value"
     assert secret not in json.dumps(errors)
@@ -67,10 +78,12 @@ def test_error_codes_and_messages() -> None:
 def test_nested_paths() -> None:
     errors = validate_params(CATALOG["zendesk-support"], "tickets", "create", {"ticket": {"priority": "meh"}})
     assert {(e["field"], e["error_code"]) for e in errors} == {
-        ("params.ticket.comment", "required"), ("params.ticket.priority", "invalid_choice"),
+        ("params.ticket.comment", "required"),
+        ("params.ticket.priority", "invalid_choice"),
     }
-    errors = validate_params(CATALOG["github"], "issues", "create",
-                             {"owner": "o", "repo": "r", "title": "t", "labels": ["ok", 3]})
+    errors = validate_params(
+        CATALOG["github"], "issues", "create", {"owner": "o", "repo": "r", "title": "t", "labels": ["ok", 3]}
+    )
     assert errors == [{"field": "params.labels[1]", "message": "Expected string.", "error_code": "invalid_type"}]
 
 

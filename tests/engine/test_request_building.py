@@ -30,8 +30,13 @@ def capture(httpserver, uri, body=None, method=None, status=200):  # noqa: ANN00
 def test_bearer_github_pat(httpserver, manifests, stub) -> None:
     seen = capture(httpserver, "/user", {"login": "octocat"})
     result = execute_operation(
-        manifest=stub(manifests["github"]), auth_scheme="pat", credentials={"personal_access_token": "ghp_secret1"},
-        config={"repositories": ["a/b"]}, entity="users", action="me", params={},
+        manifest=stub(manifests["github"]),
+        auth_scheme="pat",
+        credentials={"personal_access_token": "ghp_secret1"},
+        config={"repositories": ["a/b"]},
+        entity="users",
+        action="me",
+        params={},
     )
     assert result.result == {"login": "octocat"}
     assert result.status_code == 200 and result.attempts == 1 and not result.has_next_page
@@ -43,8 +48,13 @@ def test_bearer_github_pat(httpserver, manifests, stub) -> None:
 def test_header_template_linear_raw_key(httpserver, manifests, stub) -> None:
     seen = capture(httpserver, "/graphql", {"data": {"viewer": {"id": "u1"}}}, method="POST")
     result = execute_operation(
-        manifest=stub(manifests["linear"]), auth_scheme="api_key", credentials={"api_key": "lin_api_abc"},
-        config={}, entity="users", action="me", params={},
+        manifest=stub(manifests["linear"]),
+        auth_scheme="api_key",
+        credentials={"api_key": "lin_api_abc"},
+        config={},
+        entity="users",
+        action="me",
+        params={},
     )
     assert result.result == {"id": "u1"}
     assert seen[0].headers["Authorization"] == "lin_api_abc"  # raw key, no Bearer
@@ -55,8 +65,13 @@ def test_header_template_linear_raw_key(httpserver, manifests, stub) -> None:
 def test_linear_oauth_uses_bearer(httpserver, manifests, stub) -> None:
     seen = capture(httpserver, "/graphql", {"data": {"viewer": {"id": "u1"}}}, method="POST")
     execute_operation(
-        manifest=stub(manifests["linear"]), auth_scheme="oauth", credentials={"access_token": "lin_oauth_tok"},
-        config={}, entity="users", action="me", params={},
+        manifest=stub(manifests["linear"]),
+        auth_scheme="oauth",
+        credentials={"access_token": "lin_oauth_tok"},
+        config={},
+        entity="users",
+        action="me",
+        params={},
     )
     assert seen[0].headers["Authorization"] == "Bearer lin_oauth_tok"
 
@@ -70,9 +85,13 @@ def _basic(request: Request) -> str:
 def test_basic_jira_email_and_token(httpserver, manifests, stub) -> None:
     seen = capture(httpserver, "/rest/api/3/myself", {"accountId": "abc"})
     execute_operation(
-        manifest=stub(manifests["jira"]), auth_scheme="api_token",
-        credentials={"email": "me@example.com", "api_token": "atl-token"}, config={"site": "acme.atlassian.net"},
-        entity="users", action="me", params={},
+        manifest=stub(manifests["jira"]),
+        auth_scheme="api_token",
+        credentials={"email": "me@example.com", "api_token": "atl-token"},
+        config={"site": "acme.atlassian.net"},
+        entity="users",
+        action="me",
+        params={},
     )
     assert _basic(seen[0]) == "me@example.com:atl-token"
 
@@ -80,9 +99,13 @@ def test_basic_jira_email_and_token(httpserver, manifests, stub) -> None:
 def test_basic_zendesk_token_form(httpserver, manifests, stub) -> None:
     seen = capture(httpserver, "/api/v2/users/me", {"user": {"id": 7}})
     result = execute_operation(
-        manifest=stub(manifests["zendesk-support"]), auth_scheme="api_token",
-        credentials={"email": "agent@example.com", "api_token": "zd-token"}, config={"subdomain": "acme"},
-        entity="users", action="me", params={},
+        manifest=stub(manifests["zendesk-support"]),
+        auth_scheme="api_token",
+        credentials={"email": "agent@example.com", "api_token": "zd-token"},
+        config={"subdomain": "acme"},
+        entity="users",
+        action="me",
+        params={},
     )
     assert result.result == {"id": 7}
     assert _basic(seen[0]) == "agent@example.com/token:zd-token"
@@ -122,8 +145,12 @@ QUERY_MANIFEST = {
 def test_query_param_auth(httpserver, stub) -> None:
     seen = capture(httpserver, "/things", {"items": [1]})
     result = execute_operation(
-        manifest=stub(QUERY_MANIFEST), credentials={"key": "qk-secret-1"}, config={},
-        entity="things", action="list", params={"q": "x y"},
+        manifest=stub(QUERY_MANIFEST),
+        credentials={"key": "qk-secret-1"},
+        config={},
+        entity="things",
+        action="list",
+        params={"q": "x y"},
     )
     assert result.result == [1]
     assert dict(parse_qsl(seen[0].query_string.decode())) == {"q": "x y", "key": "qk-secret-1"}
@@ -133,9 +160,13 @@ def test_query_param_auth(httpserver, stub) -> None:
 def test_missing_access_token_is_reported_without_calling(manifests) -> None:
     with pytest.raises(OperationInputError) as caught:
         execute_operation(
-            manifest=manifests["hubspot"], auth_scheme="oauth",
-            credentials={"client_id": "c", "client_secret": "s", "refresh_token": "r"}, config={},
-            entity="contacts", action="list", params={},
+            manifest=manifests["hubspot"],
+            auth_scheme="oauth",
+            credentials={"client_id": "c", "client_secret": "s", "refresh_token": "r"},
+            config={},
+            entity="contacts",
+            action="list",
+            params={},
         )
     assert caught.value.code == "credentials_missing"
     assert caught.value.errors[0]["field"] == "credentials.access_token"
@@ -149,8 +180,13 @@ def test_config_placeholder_default_and_value(httpserver, manifests) -> None:
     github = manifests["github"]  # base_url "{config.api_url}", default https://api.github.com
     url = httpserver.url_for("").rstrip("/")
     result = execute_operation(
-        manifest=github, auth_scheme="pat", credentials={"personal_access_token": "t"},
-        config={"repositories": ["a/b"], "api_url": url}, entity="users", action="me", params={},
+        manifest=github,
+        auth_scheme="pat",
+        credentials={"personal_access_token": "t"},
+        config={"repositories": ["a/b"], "api_url": url},
+        entity="users",
+        action="me",
+        params={},
     )
     assert result.result == {"login": "x"}
 
@@ -168,26 +204,46 @@ def test_subdomain_placeholder_is_substituted(monkeypatch, manifests) -> None:
 
     monkeypatch.setattr(executor.http, "send_once", fake_send)
     execute_operation(
-        manifest=manifests["zendesk-support"], auth_scheme="api_token",
-        credentials={"email": "a@b.c", "api_token": "t"}, config={"subdomain": "acme"}, entity="users", action="me",
+        manifest=manifests["zendesk-support"],
+        auth_scheme="api_token",
+        credentials={"email": "a@b.c", "api_token": "t"},
+        config={"subdomain": "acme"},
+        entity="users",
+        action="me",
         params={},
     )
     execute_operation(
-        manifest=manifests["salesforce"], auth_scheme="oauth",
-        credentials={"client_id": "c", "client_secret": "s", "refresh_token": "r", "access_token": "a",
-                     "instance_url": "https://acme.my.salesforce.com"},
-        config={}, entity="org", action="limits", params={},
+        manifest=manifests["salesforce"],
+        auth_scheme="oauth",
+        credentials={
+            "client_id": "c",
+            "client_secret": "s",
+            "refresh_token": "r",
+            "access_token": "a",
+            "instance_url": "https://acme.my.salesforce.com",
+        },
+        config={},
+        entity="org",
+        action="limits",
+        params={},
     )
     execute_operation(
-        manifest=manifests["jira"], auth_scheme="oauth",
+        manifest=manifests["jira"],
+        auth_scheme="oauth",
         credentials={"client_id": "c", "client_secret": "s", "refresh_token": "r", "access_token": "a"},
         config={"site": "acme.atlassian.net", "cloud_id": "11111111-2222-3333-4444-555555555555"},
-        entity="users", action="me", params={},
+        entity="users",
+        action="me",
+        params={},
     )
     execute_operation(
-        manifest=manifests["google-sheets"], auth_scheme="oauth",
+        manifest=manifests["google-sheets"],
+        auth_scheme="oauth",
         credentials={"client_id": "c", "client_secret": "s", "refresh_token": "r", "access_token": "a"},
-        config={}, entity="values", action="get", params={"spreadsheetId": "sheet1", "range": "Tab 1!A1:B2"},
+        config={},
+        entity="values",
+        action="get",
+        params={"spreadsheetId": "sheet1", "range": "Tab 1!A1:B2"},
     )
     assert calls[0] == "https://acme.zendesk.com/api/v2/users/me"
     assert calls[1] == "https://acme.my.salesforce.com/services/data/v62.0/limits"
@@ -199,9 +255,13 @@ def test_subdomain_placeholder_is_substituted(monkeypatch, manifests) -> None:
 def test_host_placeholder_rejects_values_that_change_the_host(manifests, subdomain) -> None:
     with pytest.raises(OperationInputError) as caught:
         execute_operation(
-            manifest=manifests["zendesk-support"], auth_scheme="api_token",
-            credentials={"email": "a@b.c", "api_token": "t"}, config={"subdomain": subdomain},
-            entity="users", action="me", params={},
+            manifest=manifests["zendesk-support"],
+            auth_scheme="api_token",
+            credentials={"email": "a@b.c", "api_token": "t"},
+            config={"subdomain": subdomain},
+            entity="users",
+            action="me",
+            params={},
         )
     assert caught.value.code == "invalid_config"
 
@@ -215,8 +275,13 @@ def test_url_placeholder_must_be_a_plain_origin(manifests, instance_url) -> None
         creds["instance_url"] = instance_url
     with pytest.raises(OperationInputError) as caught:
         execute_operation(
-            manifest=manifests["salesforce"], auth_scheme="oauth", credentials=creds, config={},
-            entity="org", action="limits", params={},
+            manifest=manifests["salesforce"],
+            auth_scheme="oauth",
+            credentials=creds,
+            config={},
+            entity="org",
+            action="limits",
+            params={},
         )
     assert caught.value.code == "invalid_config"
 
@@ -227,8 +292,13 @@ def test_url_placeholder_must_be_a_plain_origin(manifests, instance_url) -> None
 def test_path_params_are_quoted(httpserver, manifests, stub) -> None:
     seen = capture(httpserver, re.compile("^/repos/"), {"id": 1})
     execute_operation(
-        manifest=stub(manifests["github"]), auth_scheme="pat", credentials={"personal_access_token": "t"},
-        config={"repositories": ["a/b"]}, entity="repositories", action="get", params={"owner": "o x", "repo": "r/y"},
+        manifest=stub(manifests["github"]),
+        auth_scheme="pat",
+        credentials={"personal_access_token": "t"},
+        config={"repositories": ["a/b"]},
+        entity="repositories",
+        action="get",
+        params={"owner": "o x", "repo": "r/y"},
     )
     assert seen[0].environ["RAW_URI"] == "/repos/o%20x/r%2Fy"
 
@@ -237,8 +307,13 @@ def test_path_params_are_quoted(httpserver, manifests, stub) -> None:
 def test_dot_segments_in_path_params_are_refused(manifests, owner) -> None:
     with pytest.raises(OperationInputError) as caught:
         execute_operation(
-            manifest=manifests["github"], auth_scheme="pat", credentials={"personal_access_token": "t"},
-            config={"repositories": ["a/b"]}, entity="repositories", action="get", params={"owner": owner, "repo": "r"},
+            manifest=manifests["github"],
+            auth_scheme="pat",
+            credentials={"personal_access_token": "t"},
+            config={"repositories": ["a/b"]},
+            entity="repositories",
+            action="get",
+            params={"owner": owner, "repo": "r"},
         )
     assert caught.value.code == "invalid_params"
 
@@ -246,14 +321,21 @@ def test_dot_segments_in_path_params_are_refused(manifests, owner) -> None:
 def test_stripe_form_body_with_bracket_nesting_and_idempotency_key(httpserver, manifests, stub) -> None:
     seen = capture(httpserver, "/v1/customers", {"id": "cus_1"}, method="POST")
     execute_operation(
-        manifest=stub(manifests["stripe"]), auth_scheme="api_key", credentials={"api_key": "sk_test_1"}, config={},
-        entity="customers", action="create",
+        manifest=stub(manifests["stripe"]),
+        auth_scheme="api_key",
+        credentials={"api_key": "sk_test_1"},
+        config={},
+        entity="customers",
+        action="create",
         params={"email": "a@example.com", "metadata": {"order": "6735"}, "address": {"city": "Paris", "country": "FR"}},
     )
     request = seen[0]
     assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert dict(parse_qsl(request.get_data(as_text=True))) == {
-        "email": "a@example.com", "metadata[order]": "6735", "address[city]": "Paris", "address[country]": "FR",
+        "email": "a@example.com",
+        "metadata[order]": "6735",
+        "address[city]": "Paris",
+        "address[country]": "FR",
     }
     assert len(request.headers["Idempotency-Key"]) == 36
 
@@ -261,19 +343,32 @@ def test_stripe_form_body_with_bracket_nesting_and_idempotency_key(httpserver, m
 def test_stripe_query_arrays_and_objects(httpserver, manifests, stub) -> None:
     seen = capture(httpserver, "/v1/customers", {"data": [], "has_more": False})
     execute_operation(
-        manifest=stub(manifests["stripe"]), auth_scheme="api_key", credentials={"api_key": "sk_test_1"}, config={},
-        entity="customers", action="list", params={"limit": 3, "created": {"gte": 100}, "expand": ["data.x", "data.y"]},
+        manifest=stub(manifests["stripe"]),
+        auth_scheme="api_key",
+        credentials={"api_key": "sk_test_1"},
+        config={},
+        entity="customers",
+        action="list",
+        params={"limit": 3, "created": {"gte": 100}, "expand": ["data.x", "data.y"]},
     )
     assert parse_qsl(seen[0].query_string.decode()) == [
-        ("limit", "3"), ("created[gte]", "100"), ("expand[0]", "data.x"), ("expand[1]", "data.y"),
+        ("limit", "3"),
+        ("created[gte]", "100"),
+        ("expand[0]", "data.x"),
+        ("expand[1]", "data.y"),
     ]
 
 
 def test_header_params(httpserver, manifests, stub) -> None:
     seen = capture(httpserver, "/v1/customers/cus_1", {"id": "cus_1"})
     execute_operation(
-        manifest=stub(manifests["stripe"]), auth_scheme="api_key", credentials={"api_key": "sk_test_1"}, config={},
-        entity="customers", action="get", params={"customer": "cus_1", "Stripe-Account": "acct_123"},
+        manifest=stub(manifests["stripe"]),
+        auth_scheme="api_key",
+        credentials={"api_key": "sk_test_1"},
+        config={},
+        entity="customers",
+        action="get",
+        params={"customer": "cus_1", "Stripe-Account": "acct_123"},
     )
     assert seen[0].headers["Stripe-Account"] == "acct_123"
     assert seen[0].query_string == b""
@@ -282,16 +377,28 @@ def test_header_params(httpserver, manifests, stub) -> None:
 def test_hubspot_array_query_repeats_and_json_body(httpserver, manifests, stub) -> None:
     seen = capture(httpserver, "/crm/v3/objects/contacts", {"results": [], "paging": {}}, method="GET")
     execute_operation(
-        manifest=stub(manifests["hubspot"]), auth_scheme="private_app", credentials={"access_token": "pat-na1-x"},
-        config={}, entity="contacts", action="list", params={"properties": ["email", "firstname"], "archived": False},
+        manifest=stub(manifests["hubspot"]),
+        auth_scheme="private_app",
+        credentials={"access_token": "pat-na1-x"},
+        config={},
+        entity="contacts",
+        action="list",
+        params={"properties": ["email", "firstname"], "archived": False},
     )
     assert parse_qsl(seen[0].query_string.decode()) == [
-        ("properties", "email"), ("properties", "firstname"), ("archived", "false"),
+        ("properties", "email"),
+        ("properties", "firstname"),
+        ("archived", "false"),
     ]
     seen2 = capture(httpserver, "/crm/v3/objects/contacts", {"id": "1"}, method="POST")
     execute_operation(
-        manifest=stub(manifests["hubspot"]), auth_scheme="private_app", credentials={"access_token": "pat-na1-x"},
-        config={}, entity="contacts", action="create", params={"properties": {"email": "a@example.com"}},
+        manifest=stub(manifests["hubspot"]),
+        auth_scheme="private_app",
+        credentials={"access_token": "pat-na1-x"},
+        config={},
+        entity="contacts",
+        action="create",
+        params={"properties": {"email": "a@example.com"}},
     )
     assert json.loads(seen2[0].get_data()) == {"properties": {"email": "a@example.com"}}
 
@@ -299,8 +406,13 @@ def test_hubspot_array_query_repeats_and_json_body(httpserver, manifests, stub) 
 def test_defaults_fill_omitted_params(httpserver, manifests, stub) -> None:
     seen = capture(httpserver, "/v1/search", {"results": [], "has_more": False}, method="POST")
     execute_operation(
-        manifest=stub(manifests["notion"]), auth_scheme="token", credentials={"token": "ntn_1"}, config={},
-        entity="databases", action="list", params={"query": "Tasks"},
+        manifest=stub(manifests["notion"]),
+        auth_scheme="token",
+        credentials={"token": "ntn_1"},
+        config={},
+        entity="databases",
+        action="list",
+        params={"query": "Tasks"},
     )
     assert json.loads(seen[0].get_data()) == {"filter": {"property": "object", "value": "database"}, "query": "Tasks"}
     assert seen[0].headers["Notion-Version"] == "2022-06-28"
@@ -309,8 +421,13 @@ def test_defaults_fill_omitted_params(httpserver, manifests, stub) -> None:
 def test_graphql_variables(httpserver, manifests, stub) -> None:
     seen = capture(httpserver, "/graphql", {"data": {"issue": {"id": "ENG-1"}}}, method="POST")
     result = execute_operation(
-        manifest=stub(manifests["linear"]), auth_scheme="api_key", credentials={"api_key": "k"}, config={},
-        entity="issues", action="get", params={"id": "ENG-1"},
+        manifest=stub(manifests["linear"]),
+        auth_scheme="api_key",
+        credentials={"api_key": "k"},
+        config={},
+        entity="issues",
+        action="get",
+        params={"id": "ENG-1"},
     )
     assert result.result == {"id": "ENG-1"}
     assert json.loads(seen[0].get_data())["variables"] == {"id": "ENG-1"}
@@ -319,20 +436,31 @@ def test_graphql_variables(httpserver, manifests, stub) -> None:
 def test_invalid_params_are_refused_before_any_call(manifests) -> None:
     with pytest.raises(OperationInputError) as caught:
         execute_operation(
-            manifest=manifests["github"], auth_scheme="pat", credentials={"personal_access_token": "t"},
-            config={"repositories": ["a/b"]}, entity="issues", action="list",
+            manifest=manifests["github"],
+            auth_scheme="pat",
+            credentials={"personal_access_token": "t"},
+            config={"repositories": ["a/b"]},
+            entity="issues",
+            action="list",
             params={"owner": "o", "per_page": 500, "bogus": 1},
         )
     assert caught.value.code == "invalid_params"
     assert {(e["field"], e["error_code"]) for e in caught.value.errors} == {
-        ("params.repo", "required"), ("params.per_page", "invalid_value"), ("params.bogus", "unknown_field"),
+        ("params.repo", "required"),
+        ("params.per_page", "invalid_value"),
+        ("params.bogus", "unknown_field"),
     }
 
 
 def test_unknown_operation_lists_what_exists(manifests) -> None:
     with pytest.raises(UnknownOperation) as caught:
         execute_operation(
-            manifest=manifests["github"], auth_scheme="pat", credentials={"personal_access_token": "t"},
-            config={}, entity="issues", action="explode", params={},
+            manifest=manifests["github"],
+            auth_scheme="pat",
+            credentials={"personal_access_token": "t"},
+            config={},
+            entity="issues",
+            action="explode",
+            params={},
         )
     assert "list" in str(caught.value) and caught.value.available["issues"] == ["list", "get", "create"]

@@ -20,8 +20,14 @@ GITHUB_CONFIG = {"repositories": ["a/b"]}
 
 def github_me(manifest, **kwargs):  # noqa: ANN001, ANN201
     return execute_operation(
-        manifest=manifest, auth_scheme="pat", credentials=GITHUB_CREDS, config=GITHUB_CONFIG, entity="users",
-        action="me", params={}, **kwargs,
+        manifest=manifest,
+        auth_scheme="pat",
+        credentials=GITHUB_CREDS,
+        config=GITHUB_CONFIG,
+        entity="users",
+        action="me",
+        params={},
+        **kwargs,
     )
 
 
@@ -58,7 +64,8 @@ def test_retry_after_beyond_budget_stops_with_retry_after(httpserver, manifests,
 def test_github_403_with_exhausted_quota_waits_for_reset_header(httpserver, manifests, stub, sleeps) -> None:
     reset = str(int(time.time()) + 5)
     httpserver.expect_ordered_request("/user").respond_with_json(
-        {"message": "API rate limit exceeded"}, status=403,
+        {"message": "API rate limit exceeded"},
+        status=403,
         headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": reset},
     )
     httpserver.expect_ordered_request("/user").respond_with_json(
@@ -105,8 +112,14 @@ def test_non_idempotent_post_is_not_retried_on_500(httpserver, manifests, stub, 
     httpserver.expect_request("/repos/a/b/issues", method="POST").respond_with_json({"message": "boom"}, status=500)
     with pytest.raises(UpstreamError) as caught:
         execute_operation(
-            manifest=stub(manifests["github"]), auth_scheme="pat", credentials=GITHUB_CREDS, config=GITHUB_CONFIG,
-            entity="issues", action="create", params={"owner": "a", "repo": "b", "title": "t"}, sleep=sleeps,
+            manifest=stub(manifests["github"]),
+            auth_scheme="pat",
+            credentials=GITHUB_CREDS,
+            config=GITHUB_CONFIG,
+            entity="issues",
+            action="create",
+            params={"owner": "a", "repo": "b", "title": "t"},
+            sleep=sleeps,
         )
     assert caught.value.attempts == 1 and sleeps.delays == []
 
@@ -122,8 +135,14 @@ def test_stripe_post_is_retried_with_the_same_idempotency_key(httpserver, manife
 
     httpserver.expect_request("/v1/customers", method="POST").respond_with_handler(handler)
     result = execute_operation(
-        manifest=stub(manifests["stripe"]), auth_scheme="api_key", credentials={"api_key": "sk_test_1"}, config={},
-        entity="customers", action="create", params={"email": "a@example.com"}, sleep=sleeps,
+        manifest=stub(manifests["stripe"]),
+        auth_scheme="api_key",
+        credentials={"api_key": "sk_test_1"},
+        config={},
+        entity="customers",
+        action="create",
+        params={"email": "a@example.com"},
+        sleep=sleeps,
     )
     assert result.result == {"id": "cus_1"} and len(keys) == 2 and keys[0] == keys[1]
 
@@ -193,8 +212,13 @@ def test_vendor_message_is_extracted_per_manifest(httpserver, manifests, stub) -
     )
     with pytest.raises(UpstreamError) as caught:
         execute_operation(
-            manifest=stub(manifests["stripe"]), auth_scheme="api_key", credentials={"api_key": "sk_test_1"},
-            config={}, entity="customers", action="get", params={"customer": "cus_x"},
+            manifest=stub(manifests["stripe"]),
+            auth_scheme="api_key",
+            credentials={"api_key": "sk_test_1"},
+            config={},
+            entity="customers",
+            action="get",
+            params={"customer": "cus_x"},
         )
     assert caught.value.code == "not_found" and "No such customer" in caught.value.message
 
@@ -206,17 +230,38 @@ def test_slack_ok_false_is_an_error(httpserver, manifests, stub) -> None:
     manifest = stub(manifests["slack"])
     creds = {"api_token": "xoxb-SENTINEL-1"}
     with pytest.raises(UpstreamError) as caught:
-        execute_operation(manifest=manifest, auth_scheme="api_token", credentials=creds, config={}, entity="users",
-                          action="me", params={})
+        execute_operation(
+            manifest=manifest,
+            auth_scheme="api_token",
+            credentials=creds,
+            config={},
+            entity="users",
+            action="me",
+            params={},
+        )
     assert (caught.value.code, caught.value.status_code, caught.value.permanent) == ("credentials_rejected", 200, True)
     assert "invalid_auth" in caught.value.message
     with pytest.raises(UpstreamError) as caught:
-        execute_operation(manifest=manifest, auth_scheme="api_token", credentials=creds, config={},
-                          entity="conversations", action="get", params={"channel": "C1"})
+        execute_operation(
+            manifest=manifest,
+            auth_scheme="api_token",
+            credentials=creds,
+            config={},
+            entity="conversations",
+            action="get",
+            params={"channel": "C1"},
+        )
     assert caught.value.code == "not_found"
     with pytest.raises(UpstreamError) as caught:
-        execute_operation(manifest=manifest, auth_scheme="api_token", credentials=creds, config={}, entity="users",
-                          action="list", params={})
+        execute_operation(
+            manifest=manifest,
+            auth_scheme="api_token",
+            credentials=creds,
+            config={},
+            entity="users",
+            action="list",
+            params={},
+        )
     assert caught.value.code == "bad_request" and "invalid_cursor" in caught.value.message
 
 
@@ -230,12 +275,28 @@ def test_graphql_errors_array(httpserver, manifests, stub, sleeps) -> None:
     )
     manifest = stub(manifests["linear"])
     with pytest.raises(UpstreamError) as caught:
-        execute_operation(manifest=manifest, auth_scheme="api_key", credentials={"api_key": "k"}, config={},
-                          entity="issues", action="get", params={"id": "x"}, sleep=sleeps)
+        execute_operation(
+            manifest=manifest,
+            auth_scheme="api_key",
+            credentials={"api_key": "k"},
+            config={},
+            entity="issues",
+            action="get",
+            params={"id": "x"},
+            sleep=sleeps,
+        )
     assert caught.value.code == "bad_request" and "Argument Validation Error" in caught.value.message
     with pytest.raises(UpstreamError) as caught:
-        execute_operation(manifest=manifest, auth_scheme="api_key", credentials={"api_key": "k"}, config={},
-                          entity="issues", action="get", params={"id": "x"}, sleep=sleeps)
+        execute_operation(
+            manifest=manifest,
+            auth_scheme="api_key",
+            credentials={"api_key": "k"},
+            config={},
+            entity="issues",
+            action="get",
+            params={"id": "x"},
+            sleep=sleeps,
+        )
     assert caught.value.code == "credentials_rejected"
 
 
@@ -243,11 +304,20 @@ def test_linear_ratelimited_graphql_error_waits_for_reset(httpserver, manifests,
     reset_ms = str(int((time.time() + 2) * 1000))
     httpserver.expect_ordered_request("/graphql").respond_with_json(
         {"errors": [{"message": "Rate limit exceeded", "extensions": {"code": "RATELIMITED"}}]},
-        status=400, headers={"X-RateLimit-Requests-Remaining": "0", "X-RateLimit-Requests-Reset": reset_ms},
+        status=400,
+        headers={"X-RateLimit-Requests-Remaining": "0", "X-RateLimit-Requests-Reset": reset_ms},
     )
     httpserver.expect_ordered_request("/graphql").respond_with_json({"data": {"viewer": {"id": "u"}}})
-    result = execute_operation(manifest=stub(manifests["linear"]), auth_scheme="api_key", credentials={"api_key": "k"},
-                               config={}, entity="users", action="me", params={}, sleep=sleeps)
+    result = execute_operation(
+        manifest=stub(manifests["linear"]),
+        auth_scheme="api_key",
+        credentials={"api_key": "k"},
+        config={},
+        entity="users",
+        action="me",
+        params={},
+        sleep=sleeps,
+    )
     assert result.attempts == 2 and len(sleeps.delays) == 1 and 0 < sleeps.delays[0] <= 2.0
 
 
@@ -255,11 +325,24 @@ def test_salesforce_request_limit_exceeded_is_rate_limited(httpserver, manifests
     httpserver.expect_request("/limits").respond_with_json(
         [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}], status=403
     )
-    creds = {"client_id": "c", "client_secret": "s", "refresh_token": "r", "access_token": "a",
-             "instance_url": "https://acme.my.salesforce.com"}
+    creds = {
+        "client_id": "c",
+        "client_secret": "s",
+        "refresh_token": "r",
+        "access_token": "a",
+        "instance_url": "https://acme.my.salesforce.com",
+    }
     with pytest.raises(UpstreamError) as caught:
-        execute_operation(manifest=stub(manifests["salesforce"]), auth_scheme="oauth", credentials=creds, config={},
-                          entity="org", action="limits", params={}, sleep=sleeps)
+        execute_operation(
+            manifest=stub(manifests["salesforce"]),
+            auth_scheme="oauth",
+            credentials=creds,
+            config={},
+            entity="org",
+            action="limits",
+            params={},
+            sleep=sleeps,
+        )
     # A daily allowance: no hint, so no pointless retries.
     assert caught.value.code == "rate_limited" and caught.value.attempts == 1
     assert "TotalRequests Limit exceeded." in caught.value.message
@@ -310,8 +393,13 @@ def test_same_origin_redirect_is_followed(httpserver, manifests, stub) -> None:
     )
     httpserver.expect_request("/repositories/42").respond_with_json({"id": 42})
     result = execute_operation(
-        manifest=stub(manifests["github"]), auth_scheme="pat", credentials=GITHUB_CREDS, config=GITHUB_CONFIG,
-        entity="repositories", action="get", params={"owner": "old", "repo": "name"},
+        manifest=stub(manifests["github"]),
+        auth_scheme="pat",
+        credentials=GITHUB_CREDS,
+        config=GITHUB_CONFIG,
+        entity="repositories",
+        action="get",
+        params={"owner": "old", "repo": "name"},
     )
     assert result.result == {"id": 42}
 
@@ -330,8 +418,15 @@ def test_secrets_never_in_messages_or_logs(httpserver, stub, caplog, sleeps) -> 
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="urllib3")
     with pytest.raises(UpstreamError) as caught:
-        execute_operation(manifest=stub(QUERY_MANIFEST), credentials={"key": secret}, config={}, entity="things",
-                          action="list", params={}, sleep=sleeps)
+        execute_operation(
+            manifest=stub(QUERY_MANIFEST),
+            credentials={"key": secret},
+            config={},
+            entity="things",
+            action="list",
+            params={},
+            sleep=sleeps,
+        )
     error = caught.value
     assert error.code == "credentials_rejected"
     for text in (str(error), error.message, repr(error), json.dumps(error.as_dict())):
@@ -350,8 +445,16 @@ def test_bearer_and_basic_secrets_never_logged(httpserver, manifests, stub, capl
     httpserver.expect_request("/api/v2/users/me").respond_with_json({"error": "Couldn't authenticate you"}, status=401)
     creds = {"email": "agent@example.com", "api_token": "zd-SENTINEL-token-31"}
     with pytest.raises(UpstreamError) as caught:
-        execute_operation(manifest=stub(manifests["zendesk-support"]), auth_scheme="api_token", credentials=creds,
-                          config={"subdomain": "acme"}, entity="users", action="me", params={}, sleep=sleeps)
+        execute_operation(
+            manifest=stub(manifests["zendesk-support"]),
+            auth_scheme="api_token",
+            credentials=creds,
+            config={"subdomain": "acme"},
+            entity="users",
+            action="me",
+            params={},
+            sleep=sleeps,
+        )
     assert "zd-SENTINEL-token-31" not in str(caught.value)
     httpserver.expect_request("/user").respond_with_json({"message": "Bad credentials"}, status=401)
     with pytest.raises(UpstreamError):

@@ -193,8 +193,9 @@ def test_deployment_wide_oauth_app_from_the_environment(api, provider, monkeypat
 
 def test_oauth_endpoints_never_cross_workspaces(api, other_api, provider, oauth_app):
     connector_id = connect(api, provider)
-    reauth = other_api.post(f"{API}/connectors/oauth/initiate", {
-        "connector_id": connector_id, "redirect_url": "https://evil.example/done"})
+    reauth = other_api.post(
+        f"{API}/connectors/oauth/initiate", {"connector_id": connector_id, "redirect_url": "https://evil.example/done"}
+    )
     assert reauth.status_code == 404
     assert other_api.get(f"{API}/oauth-apps").json() == []
     assert other_api.delete(f"{API}/oauth-apps/oauthtest").status_code == 404
