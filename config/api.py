@@ -10,8 +10,9 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from config.outages import OUTAGE_ERRORS, outage_error
 from connectors.crypto import DecryptionError
-from workspaces.errors import Conflict, PatchbayError
+from workspaces.errors import Conflict, PatchbayError, ServiceUnavailable
 
 logger = logging.getLogger("patchbay.api")
 
@@ -69,8 +70,22 @@ def on_patchbay_error(request: HttpRequest, exc: PatchbayError) -> HttpResponse:
     extra: dict[str, Any] = {}
     if isinstance(exc, Conflict):
         extra["candidates"] = exc.candidates
+    if isinstance(exc, ServiceUnavailable):
+        extra.update(exc.extra)
     errors = [e.as_dict() for e in getattr(exc, "errors", [])]
-    return api.create_response(request, error_body(exc.message, errors, **extra), status=exc.status_code)
+    response = api.create_response(request, error_body(exc.message, errors, **extra), status=exc.status_code)
+    if isinstance(exc, ServiceUnavailable):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def on_outage(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """The database or the broker is unreachable: 503 with Retry-After, and the request can simply be repeated."""
+    return on_patchbay_error(request, outage_error(exc))
+
+
+for _outage in OUTAGE_ERRORS:
+    api.add_exception_handler(_outage, on_outage)
 
 
 @api.exception_handler(AuthenticationError)

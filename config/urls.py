@@ -5,20 +5,21 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
 
+from . import metrics_view
 from .api import api
+from .health import healthz, readyz
+from .outages import current_outage, outage_response
 
 admin.site.site_header = "Patchbay audit"
 admin.site.site_title = "Patchbay admin"
-
-
-def healthz(request: HttpRequest) -> HttpResponse:
-    return JsonResponse({"status": "ok"})
 
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("healthz", healthz),
+    path("readyz", readyz),
+    path("metrics", metrics_view.metrics, name="metrics"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
@@ -37,6 +38,10 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Http
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
+    # An outage raised outside a view (a middleware reading the session, say) still answers 503, not 500.
+    outage = current_outage()
+    if outage is not None:
+        return outage_response(request, outage)
     if request.path.startswith("/api/"):
         return JsonResponse(
             {"message": "Patchbay hit an internal error; it has been logged.", "errors": []}, status=500

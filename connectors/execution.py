@@ -7,19 +7,27 @@ database, so no credential or parameter ever travels in a Celery message.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
+from collections import Counter
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, close_old_connections, transaction
+from django.db.models import F, Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import RedisError
 
-from workspaces.errors import FieldError, InvalidInput
+from workspaces.errors import FieldError, InvalidInput, ServiceUnavailable
 from workspaces.services import Actor
 
-from . import crypto
+from . import crypto, metrics
+from .catalog.params import UnknownOperation, get_action, is_read_only
 from .models import Connector, ConnectorStatus, Execution, ExecutionStatus
 from .selectors import auth_scheme_of, connector_credentials, effective_manifest
 from .validation import secret_fields
@@ -39,6 +47,9 @@ def _http_statuses() -> dict[str, int]:
         "needs_reauth": 424,
         "token_refresh_failed": 503,
         "internal_error": 500,
+        # Patchbay's own machinery, not the vendor: the queue or a worker went away.
+        "deadline_exceeded": 503,
+        "worker_lost": 503,
     }
 
 
@@ -93,9 +104,15 @@ def execution_start(
     actor: Actor,
     run_async: bool = False,
 ) -> Execution:
+    """Validate, record and run (in-process) or queue (Celery) one operation.
+
+    Queued: the row is committed first and the task sent after commit. When the broker cannot take it, the row stays
+    pending for the sweeper and ServiceUnavailable (503) tells the caller which execution will still run."""
     manifest = effective_manifest(connector.definition)
     params = validate_execution_request(manifest, entity, action, params)
     in_process = settings.CELERY_TASK_ALWAYS_EAGER
+    now = timezone.now()
+    began = time.monotonic()
     execution = Execution(
         workspace_id=connector.workspace_id,  # not .workspace: that would load it, one more query per execute
         connector=connector,
@@ -107,30 +124,66 @@ def execution_start(
         status=ExecutionStatus.RUNNING if in_process else ExecutionStatus.PENDING,
         actor_api_key=actor.api_key,
         actor_user=actor.user if actor.user is not None and actor.user.is_authenticated else None,
+        # Optimistic: set now so the insert is the only write; a failed send clears it for the sweeper.
+        dispatched_at=None if in_process else now,
+        started_at=now if in_process else None,
+        run_count=1 if in_process else 0,
+        deadline_at=now + timedelta(seconds=settings.PATCHBAY_EXECUTION_DEADLINE_SECONDS),
     )
     if in_process:
         _run(execution, params)  # written once, with its outcome (see _finish)
-    else:
-        execution.save(force_insert=True)
-        _dispatch(execution)
+        return execution
+    execution.save(force_insert=True)
+    execution._began = began  # type: ignore[attr-defined]  # execution_wait counts the caller's time from here
+    _dispatch(execution)
+    if getattr(execution, "_dispatch_failed", False):
+        raise ServiceUnavailable(
+            "The task queue is unavailable. Patchbay kept this execution and starts it when the queue is back "
+            f'(until {execution.deadline_at:%H:%M:%S} UTC, then it fails with error_code "deadline_exceeded"): '
+            "poll it rather than sending the request again.",
+            retry_after=settings.PATCHBAY_OUTAGE_RETRY_AFTER_SECONDS,
+            extra={"execution_id": str(execution.pk), "status": execution.status},
+        )
     return execution
 
 
 def _dispatch(execution: Execution) -> None:
-    from .tasks import run_execution_task
-
     def send() -> None:
         # Kept so a synchronous caller can wait on the result backend (Redis pub/sub) instead of polling the DB.
-        execution._async_result = run_execution_task.apply_async(args=[str(execution.pk)])  # type: ignore[attr-defined]
+        execution._async_result = send_to_queue(execution.pk)  # type: ignore[attr-defined]
+        if execution._async_result is None:  # type: ignore[attr-defined]
+            execution._dispatch_failed = True  # type: ignore[attr-defined]
+            Execution.objects.filter(pk=execution.pk, status=ExecutionStatus.PENDING).update(dispatched_at=None)
 
     transaction.on_commit(send)
 
 
+# One quick retry, then give up: the sweeper re-sends, and the caller is told at once rather than after minutes.
+DISPATCH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.1, "interval_step": 0.2, "interval_max": 0.5}
+# RuntimeError: what Celery's Redis result backend raises when it cannot subscribe to the result (Redis is down);
+# it comes before the message is published, so nothing was sent. The next call reconnects.
+BROKER_ERRORS: tuple[type[BaseException], ...] = (KombuOperationalError, RedisError, OSError, RuntimeError)
+
+
+def send_to_queue(execution_id: Any) -> Any:
+    """Queue one execution by id. Returns the AsyncResult, or None when the broker could not take it."""
+    from .tasks import run_execution_task
+
+    try:
+        return run_execution_task.apply_async(args=[str(execution_id)], retry=True, retry_policy=DISPATCH_RETRY_POLICY)
+    except BROKER_ERRORS as exc:
+        logger.warning("could not queue execution %s: %s", execution_id, type(exc).__name__)
+        return None
+
+
 def execution_wait(execution: Execution, timeout: float | None = None) -> Execution:
-    """Wait for a worker to finish the execution (up to PATCHBAY_EXECUTE_TIMEOUT); returns it refreshed."""
+    """Wait for a worker to finish the execution (up to PATCHBAY_EXECUTE_TIMEOUT); returns it refreshed.
+
+    Never longer than the timeout, and never an error: with the database gone the caller still gets the id."""
     if execution.status in (ExecutionStatus.SUCCESS, ExecutionStatus.ERROR):
         return execution  # ran in-process: the object is already up to date
-    deadline = time.monotonic() + (settings.PATCHBAY_EXECUTE_TIMEOUT if timeout is None else timeout)
+    began = getattr(execution, "_began", time.monotonic())
+    deadline = began + (settings.PATCHBAY_EXECUTE_TIMEOUT if timeout is None else timeout)
     async_result = getattr(execution, "_async_result", None)
     if async_result is not None:
         try:
@@ -141,7 +194,11 @@ def execution_wait(execution: Execution, timeout: float | None = None) -> Execut
             logger.debug("waiting on the result backend for execution %s failed; reading the record", execution.pk)
     delay = 0.002
     while True:
-        execution.refresh_from_db()
+        try:
+            execution.refresh_from_db()
+        except DB_OUTAGE_ERRORS:
+            logger.warning("database unavailable while waiting for execution %s", execution.pk)
+            return execution
         if execution.status in (ExecutionStatus.SUCCESS, ExecutionStatus.ERROR):
             return execution
         if time.monotonic() >= deadline:
@@ -161,20 +218,177 @@ def credentials_for_run(connector: Connector) -> dict[str, Any]:
     return connector_credentials(connector)
 
 
+# --- The worker's side -----------------------------------------------------------------------------------------
+
+# A read whose worker died this many times is not tried again: it is probably what kills the worker.
+MAX_RUNS = 3
+
+
+def runner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 def run_execution(execution_id: str) -> None:
-    """The worker's side. Idempotent: an execution that already ran is left alone (acks_late redeliveries)."""
-    updated = Execution.objects.filter(pk=execution_id, status=ExecutionStatus.PENDING).update(
-        status=ExecutionStatus.RUNNING
-    )
-    if not updated:
+    """Run a queued execution. Safe under redelivery: only the worker that claims the row runs it, and a run
+    whose worker died is recovered (reads run again, writes end "worker_lost") instead of being skipped."""
+    execution = _claim(execution_id)
+    if execution is None:
         return
-    execution = Execution.objects.select_related("connector", "connector__definition").get(pk=execution_id)
     try:
         params = crypto.decrypt_json(execution.params_encrypted, owner=f"Execution {execution.pk}")
     except crypto.DecryptionError as exc:
         _finish(execution, _error_fields(execution.connector, exc), started=time.perf_counter())
         return
     _run(execution, params)
+
+
+def _claim(execution_id: str) -> Execution | None:
+    now = timezone.now()
+    if not _claim_pending(execution_id, now):
+        execution = Execution.objects.select_related("connector__definition").filter(pk=execution_id).first()
+        if execution is None or recover_execution(execution, now=now) != "rerun":
+            return None  # finished, still running elsewhere, or just failed for good
+        if not _claim_pending(execution_id, now):
+            return None
+    return Execution.objects.select_related("connector", "connector__definition").get(pk=execution_id)
+
+
+def _claim_pending(execution_id: str, now: datetime) -> bool:
+    return bool(
+        Execution.objects.filter(pk=execution_id, status=ExecutionStatus.PENDING)
+        .filter(Q(deadline_at__isnull=True) | Q(deadline_at__gt=now))
+        .update(status=ExecutionStatus.RUNNING, started_at=now, runner=runner_id(), run_count=F("run_count") + 1)
+    )
+
+
+def _runner_gone(execution: Execution, now: datetime) -> bool:
+    """The worker that claimed this run is certainly gone: past the lease (the hard time limit has ended any run
+    by then), or a process on this host that no longer exists."""
+    lease = timedelta(seconds=settings.PATCHBAY_EXECUTION_LEASE_SECONDS)
+    if execution.started_at is None or execution.started_at <= now - lease:
+        return True
+    host, _, pid = execution.runner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def _is_read(execution: Execution) -> bool:
+    try:
+        return is_read_only(
+            get_action(effective_manifest(execution.connector.definition), execution.entity, execution.action)
+        )
+    except UnknownOperation:
+        return False  # the catalog changed under it: treat it as a write, never run twice
+
+
+def recover_execution(execution: Execution, *, now: datetime) -> str:
+    """Decide the fate of an unfinished execution: "rerun" (a read back to pending), "failed", "pending" or
+    "running" (left alone), "finished". Every transition is conditional on the state it was read in."""
+    if execution.status == ExecutionStatus.PENDING:
+        if _overdue(execution, now):
+            _fail(execution, "deadline_exceeded", DEADLINE_MESSAGE, expect=ExecutionStatus.PENDING)
+            return "failed"
+        return "pending"
+    if execution.status != ExecutionStatus.RUNNING:
+        return "finished"
+    if not _runner_gone(execution, now):
+        return "running"
+    if _is_read(execution) and execution.run_count < MAX_RUNS and not _overdue(execution, now):
+        reset = Execution.objects.filter(
+            pk=execution.pk, status=ExecutionStatus.RUNNING, started_at=execution.started_at
+        ).update(status=ExecutionStatus.PENDING, started_at=None, runner="", dispatched_at=None)
+        logger.warning("execution %s lost its worker; it only reads, so it runs again", execution.pk)
+        return "rerun" if reset else "finished"
+    message = (
+        WORKER_LOST_READ_MESSAGE.format(runs=execution.run_count)
+        if _is_read(execution)
+        else WORKER_LOST_WRITE_MESSAGE.format(name=execution.connector.definition.name)
+    )
+    _fail(execution, "worker_lost", message, expect=ExecutionStatus.RUNNING)
+    return "failed"
+
+
+DEADLINE_MESSAGE = (
+    "No worker could start this execution before its deadline (the task queue or the workers were unavailable). "
+    "It did not run; send it again."
+)
+WORKER_LOST_WRITE_MESSAGE = (
+    "The worker running this execution stopped before it finished. It writes, and the request may have reached "
+    "{name}: check there before sending it again."
+)
+WORKER_LOST_READ_MESSAGE = "The worker running this execution stopped {runs} times; Patchbay stopped retrying it."
+
+
+def _overdue(execution: Execution, now: datetime) -> bool:
+    deadline = execution.deadline_at or execution.created_at + timedelta(
+        seconds=settings.PATCHBAY_EXECUTION_DEADLINE_SECONDS
+    )
+    return deadline <= now
+
+
+def _fail(execution: Execution, code: str, message: str, *, expect: str) -> bool:
+    now = timezone.now()
+    fields = {
+        "status": ExecutionStatus.ERROR,
+        "error_code": code,
+        "error_message": message,
+        "finished_at": now,
+        "params_encrypted": "",
+        "connector_metadata": {},
+        # Only an outage is worth retrying as it is; a write that may have happened is not.
+        "retry_after": settings.PATCHBAY_OUTAGE_RETRY_AFTER_SECONDS if code == "deadline_exceeded" else None,
+    }
+    done = Execution.objects.filter(pk=execution.pk, status=expect).update(**fields)
+    if done:
+        for name, value in fields.items():
+            setattr(execution, name, value)
+        metrics.record_execution(
+            connector_type=execution.connector.definition.slug, outcome=code, duration_seconds=None
+        )
+        logger.warning("execution %s ended %s", execution.pk, code)
+    return bool(done)
+
+
+def sweep_executions(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
+    """Beat's safety net: nothing stays pending or running forever.
+
+    1. pending past its deadline -> error "deadline_exceeded";
+    2. running past its lease -> reads back to pending (step 3 sends them), writes -> error "worker_lost";
+    3. pending whose message is missing or old (the broker lost it) -> sent again.
+    Every query reads only unfinished rows, through a partial index."""
+    now = now or timezone.now()
+    report: Counter[str] = Counter()
+    unfinished = Execution.objects.select_related("connector__definition").order_by("created_at")
+    deadline_cutoff = now - timedelta(seconds=settings.PATCHBAY_EXECUTION_DEADLINE_SECONDS)
+    overdue = Q(deadline_at__lte=now) | Q(deadline_at__isnull=True, created_at__lte=deadline_cutoff)
+    for execution in unfinished.filter(overdue, status=ExecutionStatus.PENDING)[:limit]:
+        report[recover_execution(execution, now=now)] += 1
+    lease_cutoff = now - timedelta(seconds=settings.PATCHBAY_EXECUTION_LEASE_SECONDS)
+    for execution in unfinished.filter(status=ExecutionStatus.RUNNING, started_at__lte=lease_cutoff)[:limit]:
+        report[recover_execution(execution, now=now)] += 1
+    resend_cutoff = now - timedelta(seconds=settings.PATCHBAY_REDISPATCH_AFTER_SECONDS)
+    lost = unfinished.filter(status=ExecutionStatus.PENDING).exclude(overdue)
+    for execution in lost.filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=resend_cutoff))[:limit]:
+        claimed = Execution.objects.filter(
+            pk=execution.pk, status=ExecutionStatus.PENDING, dispatched_at=execution.dispatched_at
+        ).update(dispatched_at=now)
+        if not claimed:
+            continue
+        if send_to_queue(execution.pk) is None:
+            Execution.objects.filter(pk=execution.pk, status=ExecutionStatus.PENDING).update(dispatched_at=None)
+            report["dispatch_failed"] += 1
+            break  # the broker is down: the next sweep tries again
+        report["redispatched"] += 1
+    if report:
+        logger.info("execution sweep: %s", dict(report))
+    return dict(report)
 
 
 def _run(execution: Execution, params: dict[str, Any]) -> None:
@@ -199,11 +413,17 @@ def _finish(execution: Execution, fields: dict[str, Any], *, started: float) -> 
         # In-process runs insert the finished record: one statement instead of insert + update.
         execution.save(force_insert=True)
     else:
-        Execution.objects.filter(pk=execution.pk).update(**fields)
+        # The outcome exists only in this process now: ride out a database restart rather than lose it.
+        _with_db_retries(lambda: Execution.objects.filter(pk=execution.pk).update(**fields))
     if connector.last_used_at is None or fields["finished_at"] - connector.last_used_at > LAST_USED_GRANULARITY:
         # At most one write a minute per connector for "last used", not one per execution.
         Connector.objects.filter(pk=connector.pk).update(last_used_at=fields["finished_at"])
         connector.last_used_at = fields["finished_at"]
+    metrics.record_execution(
+        connector_type=connector.definition.slug,
+        outcome=fields.get("error_code") or "success",
+        duration_seconds=fields["duration_ms"] / 1000,
+    )
     logger.info(
         "execution %s %s.%s on connector %s: %s in %sms (%s attempts)",
         execution.pk,
@@ -214,6 +434,21 @@ def _finish(execution: Execution, fields: dict[str, Any], *, started: float) -> 
         fields["duration_ms"],
         fields.get("attempts", 0),
     )
+
+
+DB_OUTAGE_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError)
+DB_RETRY_DELAYS = (0.5, 1, 2, 4, 8)
+
+
+def _with_db_retries(write: Any) -> Any:
+    for delay in DB_RETRY_DELAYS:
+        try:
+            return write()
+        except DB_OUTAGE_ERRORS:
+            logger.warning("database unavailable while recording an execution; retrying in %ss", delay)
+            close_old_connections()
+            time.sleep(delay)
+    return write()
 
 
 def _perform(connector: Connector, entity: str, action: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -266,6 +501,12 @@ def _error_fields(connector: Connector, exc: Exception) -> dict[str, Any]:
             )
     elif isinstance(exc, TokenUnavailable):
         fields.update(error_code=exc.code, error_message=exc.message, attempts=0, retry_after=exc.retry_after)
+    elif isinstance(exc, SoftTimeLimitExceeded):
+        fields.update(
+            error_code="timeout",
+            error_message="The operation ran past Patchbay's time limit for one execution and was stopped.",
+            attempts=0,
+        )
     elif isinstance(exc, crypto.DecryptionError):
         fields.update(error_code="internal_error", error_message=str(exc), attempts=0)
     else:

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from workspaces.models import ApiKey, Workspace
 
@@ -128,10 +129,26 @@ class Execution(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Delivery bookkeeping (docs/reliability.md): when a message was last sent to
+    # the queue, when a worker claimed the run and which one, how often, and when an unstarted run gives up.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    runner = models.CharField(max_length=200, blank=True, help_text="host:pid of the worker that claimed the run.")
+    run_count = models.PositiveSmallIntegerField(default=0)
+    deadline_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["workspace", "-created_at"]), models.Index(fields=["connector", "-created_at"])]
+        indexes = [
+            models.Index(fields=["workspace", "-created_at"]),
+            models.Index(fields=["connector", "-created_at"]),
+            # The sweeper's query: only unfinished rows, so the index stays tiny at millions of executions.
+            models.Index(
+                fields=["status", "created_at"],
+                name="execution_unfinished_idx",
+                condition=Q(status__in=["pending", "running"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.entity}.{self.action} ({self.status})"

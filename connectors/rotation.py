@@ -9,13 +9,16 @@ from cryptography.fernet import InvalidToken
 from django.db import transaction
 
 from . import crypto
-from .models import Connector, OAuthApp, OAuthState
+from .models import Connector, Execution, OAuthApp, OAuthState
 
-# (model, secret column, how to name a row in messages)
+# (model, secret column, how to name a row in messages). Every encrypted column: a test compares this list with
+# the models, so a new one cannot be forgotten.
 SECRET_COLUMNS = [
     (Connector, "credentials_encrypted", lambda row: f"connector {row.pk} ({row.name})"),
     (OAuthApp, "client_secret_encrypted", lambda row: f"OAuth app {row.pk} ({row.client_id})"),
     (OAuthState, "code_verifier_encrypted", lambda row: f"OAuth state {row.pk}"),
+    # Queued executions' parameters: wiped when the run ends, but a queue may hold them across a rotation.
+    (Execution, "params_encrypted", lambda row: f"execution {row.pk}"),
 ]
 
 
@@ -35,10 +38,15 @@ def rotate_all(*, batch_size: int = 500, write: Callable[[str], object] = print)
         last_pk = None
         while True:
             page = qs.filter(pk__gt=last_pk) if last_pk is not None else qs
-            batch = list(page[:batch_size])
-            if not batch:
+            ids = list(page.values_list("pk", flat=True)[:batch_size])
+            if not ids:
                 break
             with transaction.atomic():
+                # Locked and read again inside the transaction: a concurrent write (a token refresh, an update)
+                # either lands before and is re-encrypted, or waits and writes over a row already rotated.
+                batch = list(
+                    model.objects.select_for_update().filter(pk__in=ids).exclude(**{column: ""}).order_by("pk")
+                )
                 for row in batch:
                     token = getattr(row, column)
                     if crypto.is_current(token):
@@ -51,7 +59,7 @@ def rotate_all(*, batch_size: int = 500, write: Callable[[str], object] = print)
                         continue
                     model.objects.filter(pk=row.pk).update(**{column: getattr(row, column)})
                     report.rotated += 1
-            done += len(batch)
-            last_pk = batch[-1].pk
+            done += len(ids)
+            last_pk = ids[-1]
             write(f"  {model.__name__}: {done}/{total}")
     return report

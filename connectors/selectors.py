@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -151,17 +151,27 @@ def encode_cursor(created_at: datetime, pk: Any) -> str:
     return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{pk}".encode()).decode().rstrip("=")
 
 
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """(created_at, id) from a `next` cursor; anything we did not issue is a 422 naming `cursor`, never a 500."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created_raw, pk_raw = raw.split("|", 1)
+        created_at = datetime.fromisoformat(created_raw)
+        if created_at.tzinfo is None:
+            raise ValueError("naive timestamp")
+        created_at = created_at.astimezone(UTC)  # out-of-range offsets fail here, not in the database
+        pk = uuid.UUID(pk_raw)
+    except (ValueError, binascii.Error, UnicodeDecodeError, OverflowError):
+        raise InvalidInput(
+            "Invalid cursor.", [FieldError("cursor", "Use the 'next' value of a previous page.", "invalid_value")]
+        ) from None
+    return created_at, pk
+
+
 def paginate(qs: QuerySet, *, cursor: str | None, limit: int) -> tuple[list, str | None]:
     """Keyset pagination over (-created_at, -id): stable under inserts, O(limit) per page."""
     if cursor:
-        try:
-            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-            created_raw, pk = raw.split("|", 1)
-            created_at = datetime.fromisoformat(created_raw)
-        except (ValueError, binascii.Error, UnicodeDecodeError):
-            raise InvalidInput(
-                "Invalid cursor.", [FieldError("cursor", "Use the 'next' value of a previous page.", "invalid_value")]
-            ) from None
+        created_at, pk = decode_cursor(cursor)
         qs = qs.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=pk))
     rows = list(qs[: limit + 1])
     next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].pk) if len(rows) > limit else None

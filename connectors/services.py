@@ -12,8 +12,10 @@ from workspaces.models import Workspace
 from workspaces.services import Actor, audit
 
 from . import crypto
+from .engine.auth import header_errors
+from .hosts import host_errors, host_values, require_credentials_for_move
 from .models import Connector, ConnectorDefinition, ConnectorStatus
-from .selectors import connector_credentials, effective_manifest
+from .selectors import auth_scheme_of, connector_credentials, effective_manifest
 from .validation import validate_credentials, validate_replication_config
 
 
@@ -55,6 +57,10 @@ def connector_create(
         config = validate_replication_config(manifest, replication_config)
     except InvalidInput as exc:
         failures.append(exc)
+    if scheme is not None and not failures:
+        bound = _usability_errors(manifest, scheme, config=config, credentials=creds)
+        if bound:
+            failures.append(InvalidInput(bound[0].message, bound))
     if failures or scheme is None:
         # Report every field at once; the message is the most specific one (credentials/config before name).
         message = next((f.message for f in failures if not f.message.startswith("A connector needs")), None)
@@ -95,6 +101,8 @@ def connector_update(
     """A partial credentials object replaces only the keys it names; blank secret values keep the stored ones."""
     connector = Connector.objects.select_for_update().select_related("definition").get(pk=connector.pk)
     manifest = effective_manifest(connector.definition)
+    stored = connector_credentials(connector)
+    hosts_before = host_values(manifest, config=connector.replication_config, credentials=stored)
     changed: list[str] = []
     errors: list[FieldError] = []
     message = "Invalid connector."
@@ -111,8 +119,9 @@ def connector_update(
         except InvalidInput as exc:
             errors += exc.errors
             message = exc.message
+    creds = stored
     if credentials is not None:
-        merged = {**connector_credentials(connector), **{k: v for k, v in credentials.items() if v not in (None, "")}}
+        merged = {**stored, **{k: v for k, v in credentials.items() if v not in (None, "")}}
         try:
             scheme, creds = validate_credentials(manifest, merged, requested_scheme=connector.auth_scheme)
             connector.credentials_encrypted = crypto.encrypt_json(creds)
@@ -125,6 +134,19 @@ def connector_update(
             message = exc.message
     if errors:
         raise InvalidInput(message, errors)
+    scheme = auth_scheme_of(connector)
+    hosts_after = host_values(manifest, config=connector.replication_config, credentials=creds)
+    moved = require_credentials_for_move(
+        manifest,
+        scheme,
+        before=hosts_before,
+        after=hosts_after,
+        given_credentials=credentials,
+        stored_credentials=stored,
+    )
+    bound = _usability_errors(manifest, scheme, config=connector.replication_config, credentials=creds)
+    if bound:
+        raise InvalidInput(bound[0].message, bound)
     connector.save()
     audit(
         workspace=connector.workspace,
@@ -133,7 +155,28 @@ def connector_update(
         target=connector,
         metadata={"changed": changed, "credential_fields": sorted(credentials or {})},
     )
+    if moved:
+        audit(
+            workspace=connector.workspace,
+            actor=actor,
+            action="connector.host_change",
+            target=connector,
+            metadata={
+                "fields": moved,
+                "from": {f: hosts_before.get(f) for f in moved},
+                "to": {f: hosts_after.get(f) for f in moved},
+            },
+        )
     return connector
+
+
+def _usability_errors(
+    manifest: dict[str, Any], scheme: dict[str, Any], *, config: dict[str, Any], credentials: dict[str, Any]
+) -> list[FieldError]:
+    """What schema validation cannot see: hosts this connector may not call, values no HTTP header can carry."""
+    errors = host_errors(manifest, config=config, credentials=credentials, scheme_key=scheme["key"])
+    errors += [FieldError(**e) for e in header_errors(scheme, credentials)]
+    return errors
 
 
 @transaction.atomic

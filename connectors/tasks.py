@@ -3,14 +3,33 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 
-@shared_task(name="connectors.run_execution", acks_late=True, max_retries=0, soft_time_limit=120, time_limit=150)
+@shared_task(
+    name="connectors.run_execution",
+    acks_late=True,
+    # The database went away before the run was claimed: try again with backoff; the row is still pending.
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=1,
+    retry_backoff_max=30,
+    max_retries=8,
+    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.CELERY_TASK_TIME_LIMIT,
+)
 def run_execution_task(execution_id: str) -> str:
     from .execution import run_execution
 
     run_execution(execution_id)
     return execution_id
+
+
+@shared_task(name="connectors.sweep_executions", max_retries=0, soft_time_limit=120, time_limit=150)
+def sweep_executions_task() -> dict[str, int]:
+    from .execution import sweep_executions
+
+    return sweep_executions()
 
 
 @shared_task(name="connectors.prune_executions", max_retries=0, soft_time_limit=600, time_limit=660)

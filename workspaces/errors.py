@@ -65,3 +65,15 @@ class AuthenticationFailed(PatchbayError):
 
 class PermissionDenied(PatchbayError):
     status_code = 403
+
+
+class ServiceUnavailable(PatchbayError):
+    """503: a dependency (the database, the task queue) is unreachable; try again after `retry_after` seconds.
+    `extra` adds facts to the body, such as the id of an execution that was kept and will still run."""
+
+    status_code = 503
+
+    def __init__(self, message: str, *, retry_after: int, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.extra = extra or {}

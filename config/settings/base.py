@@ -32,6 +32,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.RejectNulCharactersMiddleware",
+    "config.outages.OutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -94,6 +95,8 @@ PATCHBAY_CATALOG_DIRS: list[str] = [p for p in env("PATCHBAY_CATALOG_DIRS", defa
 # JSON: {"github": {"base_url": "...", "token_url": "...", "authorization_url": "..."}}
 PATCHBAY_CATALOG_OVERRIDES: dict = env.json("PATCHBAY_CATALOG_OVERRIDES", default={})
 PATCHBAY_PUBLIC_URL: str = env("PATCHBAY_PUBLIC_URL", default="http://127.0.0.1:8000")
+# Operator metrics at /metrics (config/metrics_view.py): off when empty, else scrapers send "Bearer <token>".
+PATCHBAY_METRICS_TOKEN: str = env("PATCHBAY_METRICS_TOKEN", default="")
 PATCHBAY_EXECUTE_TIMEOUT: float = env.float("PATCHBAY_EXECUTE_TIMEOUT", default=30.0)
 PATCHBAY_UPSTREAM_TIMEOUT: float = env.float("PATCHBAY_UPSTREAM_TIMEOUT", default=20.0)
 PATCHBAY_UPSTREAM_MAX_ATTEMPTS: int = env.int("PATCHBAY_UPSTREAM_MAX_ATTEMPTS", default=4)
@@ -103,6 +106,20 @@ PATCHBAY_EXECUTION_RETENTION_DAYS: int = env.int("PATCHBAY_EXECUTION_RETENTION_D
 PATCHBAY_TOKEN_REFRESH_MARGIN_SECONDS: int = env.int("PATCHBAY_TOKEN_REFRESH_MARGIN_SECONDS", default=300)
 PATCHBAY_REFRESH_SWEEP_SECONDS: int = env.int("PATCHBAY_REFRESH_SWEEP_SECONDS", default=60)
 PATCHBAY_CREDENTIAL_CHECK_INTERVAL_HOURS: int = env.int("PATCHBAY_CREDENTIAL_CHECK_INTERVAL_HOURS", default=24)
+# Hosts a connector may reach over plain http, and regardless of a definition's allowed_hosts: loopback stand-ins for
+# tests and local development only. Empty in production: every host that reaches us through the API, the dashboard or
+# a token response must be https (docs/reliability.md, "Credentials are bound to their hosts").
+PATCHBAY_ALLOW_HTTP_HOSTS: list[str] = env.list("PATCHBAY_ALLOW_HTTP_HOSTS", default=[])
+# Reliability (docs/reliability.md). Retry-After sent with a 503 when the database or the broker is unreachable.
+PATCHBAY_OUTAGE_RETRY_AFTER_SECONDS: int = env.int("PATCHBAY_OUTAGE_RETRY_AFTER_SECONDS", default=5)
+# An execution no worker has started by then fails with error_code "deadline_exceeded" instead of waiting forever.
+PATCHBAY_EXECUTION_DEADLINE_SECONDS: int = env.int("PATCHBAY_EXECUTION_DEADLINE_SECONDS", default=900)
+# A pending execution whose queue message is older than this is sent again (the broker lost it, e.g. a restart).
+PATCHBAY_REDISPATCH_AFTER_SECONDS: int = env.int("PATCHBAY_REDISPATCH_AFTER_SECONDS", default=120)
+# How often beat runs the execution sweeper.
+PATCHBAY_SWEEP_SECONDS: int = env.int("PATCHBAY_SWEEP_SECONDS", default=30)
+# Sending a task: at most this long (connect + one retry) before the caller gets 503 and the sweeper takes over.
+PATCHBAY_DISPATCH_TIMEOUT_SECONDS: float = env.float("PATCHBAY_DISPATCH_TIMEOUT_SECONDS", default=2.0)
 
 # --- Celery ---------------------------------------------------------------------------------------------------
 REDIS_URL: str = env("REDIS_URL", default="")
@@ -123,6 +140,27 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # CONN_MAX_AGE and CONN_HEALTH_CHECKS still retire old or broken connections.
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_RESULT_EXPIRES = 3600
+# A worker killed mid-task: the pool requeues the message at once (acks_late + reject_on_worker_lost) and the
+# execution service decides whether the run may happen again (reads) or must end "worker_lost" (writes).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A running execution older than this has lost its worker: the hard time limit would have ended it by now.
+PATCHBAY_EXECUTION_LEASE_SECONDS: int = env.int("PATCHBAY_EXECUTION_LEASE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 30)
+# Redis hands an unacknowledged message to another worker after the visibility timeout: past the lease, never
+# during a run that may still finish. Short socket timeouts so a dead broker answers in seconds, not minutes.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=PATCHBAY_EXECUTION_LEASE_SECONDS + 60),
+    "socket_timeout": PATCHBAY_DISPATCH_TIMEOUT_SECONDS,
+    "socket_connect_timeout": PATCHBAY_DISPATCH_TIMEOUT_SECONDS,
+}
+# The result backend only speeds up a synchronous caller's wait (the database is the record): give up fast.
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+}
+CELERY_REDIS_SOCKET_TIMEOUT = 5.0
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = PATCHBAY_DISPATCH_TIMEOUT_SECONDS
+CELERY_REDIS_RETRY_ON_TIMEOUT = True
+# Workers keep reconnecting to a broker that went away, however long it takes (the default gives up after 100).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BEAT_SCHEDULE: dict = {
     # Tokens due within the refresh margin, found through the token_expires_at index (see oauth/scheduling.py).
     "enqueue-due-refreshes": {
@@ -131,13 +169,30 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "recheck-credentials": {"task": "connectors.recheck_credentials", "schedule": 3600.0},
     "prune-executions": {"task": "connectors.prune_executions", "schedule": 86400.0},
+    # Nothing pending or running forever: re-send lost messages, recover runs whose worker died, end overdue ones.
+    "sweep-executions": {"task": "connectors.sweep_executions", "schedule": float(PATCHBAY_SWEEP_SECONDS)},
 }
+
+# "plain" (human-readable lines) or "json" (one JSON object per line: timestamp, level, logger, message).
+PATCHBAY_LOG_FORMAT: str = env("PATCHBAY_LOG_FORMAT", default="plain").strip().lower()
+if PATCHBAY_LOG_FORMAT not in ("plain", "json"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"PATCHBAY_LOG_FORMAT must be plain or json, not {PATCHBAY_LOG_FORMAT!r}")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": True,  # ISO 8601, UTC
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": PATCHBAY_LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"urllib3": {"level": "WARNING"}},
 }

@@ -10,6 +10,8 @@ from .base import BASE_DIR, PATCHBAY_ENCRYPTION_KEYS, env
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="patchbay-local-development-only-not-secret")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+# Local stand-ins (an internal API on this machine) may be plain http here; production allows none.
+PATCHBAY_ALLOW_HTTP_HOSTS = env.list("PATCHBAY_ALLOW_HTTP_HOSTS", default=["127.0.0.1", "localhost"])
 
 if not PATCHBAY_ENCRYPTION_KEYS:
     # A key generated once per checkout, kept out of git, so local data survives restarts.

@@ -19,6 +19,8 @@ CELERY_BROKER_URL = env("REDIS_URL", default="memory://")
 CELERY_RESULT_BACKEND = env("REDIS_URL", default="cache+memory://")
 PATCHBAY_UPSTREAM_TIMEOUT = 5.0
 PATCHBAY_UPSTREAM_MAX_RETRY_SECONDS = 5.0
+# Loopback stand-ins for vendors and the test OAuth server speak plain http.
+PATCHBAY_ALLOW_HTTP_HOSTS = ["127.0.0.1", "localhost"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -56,6 +56,16 @@ def get_action(manifest: dict[str, Any], entity: str, action: str) -> dict[str, 
     return spec
 
 
+def is_read_only(action_spec: dict[str, Any]) -> bool:
+    """Whether running the action twice is harmless: GET/HEAD and GraphQL queries unless the manifest says."""
+    if "read_only" in action_spec:
+        return bool(action_spec["read_only"])
+    if action_spec.get("method") in ("GET", "HEAD"):
+        return True
+    query = (action_spec.get("graphql") or {}).get("query", "")
+    return action_spec.get("body") == "graphql" and not query.lstrip().startswith("mutation")
+
+
 def is_paginated(action_spec: dict[str, Any]) -> bool:
     return (action_spec.get("pagination") or {}).get("type", "none") != "none"
 

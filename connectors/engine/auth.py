@@ -57,7 +57,7 @@ def _secret_field_values(scheme: dict[str, Any], credentials: dict[str, Any]) ->
     return secret_values({n: credentials[n] for n in names if n in credentials})
 
 
-def _value(credentials: dict[str, Any], template: str, what: str) -> str:
+def _value(credentials: dict[str, Any], template: str, what: str, *, header: bool = True) -> str:
     for name in placeholders(template):
         value = credentials.get(name)
         if value is None or value == "":
@@ -70,9 +70,49 @@ def _value(credentials: dict[str, Any], template: str, what: str) -> str:
         if not isinstance(value, str | int):
             raise OperationInputError("credentials_missing", f"Credential field {name!r} must be a string.")
     rendered = render(template, credentials)
-    if "\r" in rendered or "\n" in rendered:
-        raise OperationInputError("credentials_missing", f"A credential used for {what} contains a line break.")
+    if header and not header_safe(rendered):
+        names = ", ".join(f"credentials.{n}" for n in placeholders(template))
+        raise OperationInputError(
+            "credentials_invalid",
+            f"{names} cannot be sent in an HTTP header ({what}): {HEADER_UNSAFE}. Update the connector's credentials.",
+            [
+                {"field": f"credentials.{n}", "message": HEADER_UNSAFE, "error_code": "invalid_value"}
+                for n in placeholders(template)
+            ],
+        )
     return rendered
+
+
+HEADER_UNSAFE = "it contains a line break, a control character or a character outside Latin-1"
+
+
+def header_safe(value: str) -> bool:
+    """Whether `value` can be an HTTP header value as requests sends it (Latin-1, no control characters)."""
+    return all(ch == "\t" or (" " <= ch <= "\xff" and ch != "\x7f") for ch in value)
+
+
+def header_fields(scheme: dict[str, Any]) -> set[str]:
+    """Credential fields this scheme sends inside a header as they are (bearer and header rules; basic is encoded)."""
+    names: set[str] = set()
+    for rule in scheme.get("apply", []):
+        if rule.get("type") == "bearer":
+            names.add(rule.get("field", "access_token"))
+        elif rule.get("type") == "header":
+            names.update(placeholders(rule.get("value", "")))
+    return names
+
+
+def header_errors(scheme: dict[str, Any], credentials: dict[str, Any]) -> list[dict[str, str]]:
+    """Field errors for credentials that could never be sent: refuse them when they are stored, not on each call."""
+    return [
+        {
+            "field": f"credentials.{name}",
+            "message": f"Cannot be sent in an HTTP header: {HEADER_UNSAFE}.",
+            "error_code": "invalid_value",
+        }
+        for name in sorted(header_fields(scheme))
+        if isinstance(credentials.get(name), str) and not header_safe(credentials[name])
+    ]
 
 
 def apply_credentials(scheme: dict[str, Any], credentials: dict[str, Any]) -> AppliedAuth:
@@ -88,13 +128,15 @@ def apply_credentials(scheme: dict[str, Any], credentials: dict[str, Any]) -> Ap
             out.headers[rule["name"]] = _value(credentials, rule["value"], f"header {rule['name']}")
             extra.append(out.headers[rule["name"]])
         elif kind == "basic":
-            username = _value(credentials, rule.get("username", ""), "basic auth username")
-            password = _value(credentials, rule.get("password", ""), "basic auth password")
+            username = _value(credentials, rule.get("username", ""), "basic auth username", header=False)
+            password = _value(credentials, rule.get("password", ""), "basic auth password", header=False)
             encoded = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
             out.headers["Authorization"] = f"Basic {encoded}"
             extra.extend([encoded, f"{username}:{password}"])
         elif kind == "query":
-            out.query[rule["name"]] = _value(credentials, rule["value"], f"query parameter {rule['name']}")
+            out.query[rule["name"]] = _value(
+                credentials, rule["value"], f"query parameter {rule['name']}", header=False
+            )
             extra.append(out.query[rule["name"]])
     forms = [*base, *(s for s in extra if len(s) >= 4)]
     forms += [enc(s) for s in forms for enc in (lambda v: quote(v, safe=""), quote_plus) if enc(s) != s]

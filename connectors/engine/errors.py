@@ -24,6 +24,8 @@ ERROR_CODES: dict[str, tuple[bool, int]] = {
     "invalid_cursor": (True, 422),
     "invalid_config": (True, 422),
     "credentials_missing": (True, 422),
+    # A stored credential that cannot travel in an HTTP header (a line break, a character outside Latin-1).
+    "credentials_invalid": (True, 424),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import logging
 import re
@@ -63,15 +64,26 @@ def _setting(name: str, default: Any) -> Any:
 
 
 def resolve_base_url(
-    template: str, *, config_schema: dict[str, Any] | None, config: dict[str, Any], credentials: dict[str, Any]
+    template: str,
+    *,
+    config_schema: dict[str, Any] | None,
+    config: dict[str, Any],
+    credentials: dict[str, Any],
+    allowed_hosts: list[str] | None = None,
 ) -> str:
-    """Fill {config.x} / {credentials.x}. A placeholder that starts the URL must be a whole http(s) origin; one
-    inside it (a subdomain, a site) may only hold host characters, so it cannot redirect the call elsewhere."""
+    """Fill {config.x} / {credentials.x}. A placeholder that starts the URL must be a whole https origin; one
+    inside it (a subdomain, a site) may only hold host characters, so it cannot redirect the call elsewhere.
+
+    A host that came from a placeholder (a value stored through the API or a token response) must be https, and
+    match `allowed_hosts` (the definition's glob patterns) when given; only PATCHBAY_ALLOW_HTTP_HOSTS (loopback
+    stand-ins) are exempt. Templates without placeholders come from the deployment (manifests, overrides): trusted.
+    """
     defaults = {
         name: prop.get("default")
         for name, prop in ((config_schema or {}).get("properties") or {}).items()
         if isinstance(prop, dict) and "default" in prop
     }
+    origin_fields: list[str] = []
 
     def sub(match: re.Match[str]) -> str:
         ref = match.group(1)
@@ -93,13 +105,18 @@ def resolve_base_url(
                 [{"field": field, "message": "This field is required.", "error_code": "required"}],
             )
         if match.start() == 0:
+            origin_fields.append(field)
             parts = urlsplit(value)
-            if parts.scheme not in ("http", "https") or not parts.netloc or "@" in parts.netloc or parts.query or (
-                parts.fragment
+            if (
+                parts.scheme not in ("http", "https")
+                or not parts.netloc
+                or "@" in parts.netloc
+                or parts.query
+                or (parts.fragment)
             ):
                 raise OperationInputError(
                     "invalid_config",
-                    f"{field} must be an http(s) URL without credentials, query or fragment.",
+                    f"{field} must be an https URL without credentials, query or fragment.",
                     [{"field": field, "message": "Must be a valid URL.", "error_code": "invalid_value"}],
                 )
             return value.rstrip("/")
@@ -109,13 +126,44 @@ def resolve_base_url(
                 f"{field} may only contain letters, digits, dots and hyphens.",
                 [{"field": field, "message": "Does not match the expected format.", "error_code": "invalid_value"}],
             )
+        if match.start() < _authority_end(template):
+            origin_fields.append(field)
         return value
 
     url = PLACEHOLDER.sub(sub, template).rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise OperationInputError("invalid_config", "The connector's base URL is not an http(s) URL.")
+    if origin_fields:
+        _check_bound_host(parts, origin_fields, allowed_hosts)
     return url
+
+
+def _authority_end(template: str) -> int:
+    """Where the template's host part ends: placeholders before it decide where requests go."""
+    start = template.find("://")
+    if start < 0:
+        return 0
+    slash = template.find("/", start + 3)
+    return len(template) if slash < 0 else slash
+
+
+def _check_bound_host(parts: Any, fields: list[str], allowed_hosts: list[str] | None) -> None:
+    host = (parts.hostname or "").lower()
+    dev_hosts = {h.lower() for h in _setting("PATCHBAY_ALLOW_HTTP_HOSTS", [])}
+    if host in dev_hosts:
+        return
+    problem = None
+    if parts.scheme != "https":
+        problem = "Must be an https URL."
+    elif allowed_hosts and not any(fnmatch.fnmatchcase(host, pattern.lower()) for pattern in allowed_hosts):
+        problem = f"This connector type only calls {', '.join(allowed_hosts)}."
+    if problem:
+        raise OperationInputError(
+            "invalid_config",
+            f"{fields[0]} points requests at a host this connector may not use. {problem}",
+            [{"field": field, "message": problem, "error_code": "host_not_allowed"} for field in fields],
+        )
 
 
 def _flatten(prefix: str, value: Any, out: list[tuple[str, str]], *, arrays: str) -> None:
@@ -208,6 +256,7 @@ def prepare_call(
         config_schema=manifest.get("config_schema"),
         config=config,
         credentials=credentials,
+        allowed_hosts=manifest.get("allowed_hosts"),
     )
     base = urlsplit(base_url)
     origin = f"{base.scheme}://{base.netloc}"
@@ -226,9 +275,12 @@ def prepare_call(
     for name, value in params.items():
         prop = props.get(name) if isinstance(props.get(name), dict) else {}
         where = prop.get("in") or (
-            "path" if name in path_names
-            else "variables" if kind == "graphql"
-            else "query" if method in ("GET", "DELETE", "HEAD") or kind == "none"
+            "path"
+            if name in path_names
+            else "variables"
+            if kind == "graphql"
+            else "query"
+            if method in ("GET", "DELETE", "HEAD") or kind == "none"
             else "body"
         )
         if where == "path":
@@ -338,8 +390,19 @@ def _parse_json(content: bytes) -> Any:
 
 
 MESSAGE_PATHS = (
-    "message", "error.message", "error_description", "errorMessages.0", "errors.0.message", "errors.0.detail",
-    "errors.0.title", "0.message", "error.title", "description", "detail", "title", "error",
+    "message",
+    "error.message",
+    "error_description",
+    "errorMessages.0",
+    "errors.0.message",
+    "errors.0.detail",
+    "errors.0.title",
+    "0.message",
+    "error.title",
+    "description",
+    "detail",
+    "title",
+    "error",
 )
 
 
@@ -418,8 +481,10 @@ def classify(raw: http.RawResponse, *, manifest: dict[str, Any], idempotent: boo
     else:
         code = mapped or "bad_request"
 
-    hint = _rate_hint(raw.headers, rate_limit) if code == "rate_limited" else http.parse_retry_after(
-        raw.headers.get("Retry-After")
+    hint = (
+        _rate_hint(raw.headers, rate_limit)
+        if code == "rate_limited"
+        else http.parse_retry_after(raw.headers.get("Retry-After"))
     )
     if code == "rate_limited":
         retryable = status == 429 or hint is not None

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from connectors import crypto
+from connectors.hosts import host_errors
 from connectors.models import Connector, ConnectorDefinition, ConnectorStatus, OAuthApp, OAuthState
 from connectors.selectors import auth_scheme_of, connector_credentials, effective_manifest
 from connectors.validation import normalise_credentials, validate_replication_config
@@ -24,7 +25,7 @@ from workspaces.services import Actor, audit
 
 from . import client as oauth_client
 from .apps import env_prefix, oauth_client_for, oauth_endpoints
-from .tokens import store_token
+from .tokens import HostRefused, store_token, vet_token
 
 logger = logging.getLogger("patchbay.oauth")
 STATE_TTL = timedelta(minutes=10)
@@ -94,6 +95,7 @@ def oauth_initiate(
     if connector is None:
         try:
             config = validate_replication_config(manifest, replication_config)
+            errors += host_errors(manifest, config=config, credentials={}, scheme_key=scheme["key"])
         except InvalidInput as exc:
             errors += exc.errors
         if not (name or "").strip():
@@ -233,7 +235,15 @@ def oauth_callback(
             None,
         )
     actor = Actor(user=record.actor_user, api_key=record.actor_api_key)
-    connector = _save_authorized_connector(record, scheme, app, token, actor)
+    try:
+        # Checked before the transaction that stores it, so the refusal's audit entry survives.
+        probe = record.connector or Connector(
+            workspace=record.workspace, definition=definition, replication_config=record.replication_config
+        )
+        token = vet_token(probe, scheme, existing, token, actor=actor)
+        connector = _save_authorized_connector(record, scheme, app, token, actor)
+    except HostRefused as exc:
+        return CallbackOutcome(with_query(back, {"error": "host_not_allowed", "error_description": exc.message}), None)
     return CallbackOutcome(with_query(back, {"connector_id": str(connector.pk)}), connector)
 
 
@@ -258,7 +268,7 @@ def _save_authorized_connector(record: OAuthState, scheme: dict[str, Any], app: 
     if app.source == "connector":
         credentials.update(client_id=app.client_id, client_secret=app.client_secret)
     connector.status, connector.status_detail = ConnectorStatus.HEALTHY, ""
-    store_token(connector, credentials, token)
+    store_token(connector, credentials, token, scheme=scheme, actor=actor)
     audit(
         workspace=record.workspace,
         actor=actor,

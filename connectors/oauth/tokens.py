@@ -7,6 +7,7 @@ token is written in the same transaction as the access token, before anything us
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import timedelta
 from typing import Any
@@ -15,7 +16,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from connectors import crypto
+from connectors import crypto, metrics
+from connectors.hosts import split_token_fields
 from connectors.models import Connector, ConnectorStatus
 from connectors.selectors import auth_scheme_of, connector_credentials, effective_manifest
 from workspaces.services import Actor, audit
@@ -94,8 +96,10 @@ def refresh_token(*, connector_id: Any, force: bool = False, actor: Actor | None
             token = request_refresh(connector, scheme, credentials, app)
         except oauth_client.OAuthError as exc:
             failure = _record_failure(connector, exc, actor=actor)
+            metrics.record_refresh(outcome="invalid_grant" if exc.permanent else "failed")
         else:
-            credentials = store_token(connector, credentials, token)
+            credentials = store_token(connector, credentials, token, scheme=scheme, actor=actor)
+            metrics.record_refresh(outcome="ok")
             audit(
                 workspace=connector.workspace,
                 actor=actor or Actor.system(),
@@ -130,9 +134,61 @@ def merge_token(credentials: dict[str, Any], token: Any) -> dict[str, Any]:
     return merged
 
 
-def store_token(connector: Connector, credentials: dict[str, Any], token: Any) -> dict[str, Any]:
+class HostRefused(Exception):
+    """A token response named a host this connector may not use, and there is no earlier value to keep."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def vet_token(
+    connector: Connector, scheme: dict[str, Any], credentials: dict[str, Any], token: Any, *, actor: Actor | None
+) -> Any:
+    """The token without any extra value (Salesforce's instance_url) that fails the definition's rules.
+
+    A refused value is audited and never stored; the stored one stays. With none stored, HostRefused: the
+    connector could not be used, and the access token must not go to the host the provider named."""
+    if not token.extra:
+        return token
+    accepted, refused = split_token_fields(
+        effective_manifest(connector.definition),
+        scheme,
+        config=connector.replication_config or {},
+        credentials=credentials,
+        extra=token.extra,
+    )
+    if not refused:
+        return token
+    audit(
+        workspace=connector.workspace,
+        actor=actor or Actor.system(),
+        action="connector.host_refused",
+        target=connector if connector.pk and not connector._state.adding else None,
+        metadata={"fields": sorted(refused), "reasons": refused, "connector_type": connector.definition.slug},
+    )
+    logger.warning("token response for connector %s named a host outside the rules: %s", connector.pk, sorted(refused))
+    metrics.record_refresh(outcome="host_refused")
+    missing = [name for name in refused if not credentials.get(name)]
+    if missing:
+        raise HostRefused(
+            f"{connector.definition.name} returned a {', '.join(missing)} outside the hosts this connector type may "
+            "call; nothing was stored."
+        )
+    return dataclasses.replace(token, extra=accepted)
+
+
+def store_token(
+    connector: Connector,
+    credentials: dict[str, Any],
+    token: Any,
+    *,
+    scheme: dict[str, Any] | None = None,
+    actor: Actor | None = None,
+) -> dict[str, Any]:
     """Write the new access token — and a rotated refresh token — in the caller's transaction."""
     now = timezone.now()
+    token = vet_token(connector, scheme or auth_scheme_of(connector), credentials, token, actor=actor)
     credentials = merge_token(credentials, token)
     connector.credentials_encrypted = crypto.encrypt_json(credentials)
     connector.token_expires_at = now + timedelta(seconds=token.expires_in) if token.expires_in else None
