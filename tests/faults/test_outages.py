@@ -14,6 +14,7 @@ import httpx
 import psycopg
 import pytest
 from celery import Celery
+from prometheus_client.parser import text_string_to_metric_families
 
 from . import harness
 from .conftest import STRIPE_KEY, Stack
@@ -22,9 +23,15 @@ PASSWORD = "correct horse battery staple"
 LEASE = 8  # > the task hard time limit below, so a run older than this has certainly lost its worker
 
 
+METRICS_TOKEN = "metrics-token-faults"
+
+
 @pytest.fixture(scope="module")
-def stack_extra_env() -> dict[str, Any]:
+def stack_extra_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {
+        # gunicorn and both workers count into one directory; /metrics adds them up.
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path_factory.mktemp("metrics")),
+        "PATCHBAY_METRICS_TOKEN": METRICS_TOKEN,
         "PATCHBAY_SWEEP_SECONDS": 1,
         "PATCHBAY_REDISPATCH_AFTER_SECONDS": 3,
         "PATCHBAY_EXECUTION_LEASE_SECONDS": LEASE,
@@ -268,6 +275,22 @@ def test_worker_killed_mid_write_never_runs_it_twice(stack: Stack, ops: dict[str
     assert STRIPE_KEY not in stack.web.log() and all(STRIPE_KEY not in log for log in stack.workers.logs())
 
 
-def test_nothing_is_left_unfinished(stack: Stack, ops: dict[str, Any]) -> None:
-    """After every fault above, once the sweeper's bounds have passed."""
+def test_nothing_is_left_unfinished_and_metrics_saw_it_all(stack: Stack, ops: dict[str, Any]) -> None:
+    """After every fault above, once the sweeper's bounds have passed; operators saw the same in /metrics."""
     assert unfinished_count(stack) == 0
+    response = httpx.get(f"{stack.web.url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=10)
+    assert response.status_code == 200
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+    worker_lost = samples[("patchbay_executions_total", (("connector_type", "stripe"), ("outcome", "worker_lost")))]
+    assert worker_lost == 2  # the two killed writes, counted by the worker processes that ended them
+    # 16 around the PostgreSQL restart, 2 around Redis killed idle, 9 queued across its restart, 2 re-run reads;
+    # including those whose worker was SIGKILLed later (multiprocess files outlive their process).
+    assert samples[("patchbay_executions_total", (("connector_type", "stripe"), ("outcome", "success")))] == 29
+    assert samples[("patchbay_stale_executions", ())] == 0
+    assert samples[("patchbay_queue_depth", (("queue", "celery"),))] == 0
+    assert samples[("patchbay_broker_up", ())] == 1
+    assert samples[("patchbay_database_up", ())] == 1
