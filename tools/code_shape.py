@@ -144,9 +144,8 @@ def main() -> None:
         for comp in found:
             print("  " + " <-> ".join(comp))
     reads = grep(MANIFEST_READS, exclude=("connectors/catalog/loader.py",))
-    print(
-        f"Places reading manifest dicts (outside the loader): {len(reads)} in {len({h.split(':')[0] for h in reads})} files"
-    )
+    files = len({h.split(":")[0] for h in reads})
+    print(f"Places reading manifest dicts (outside the loader): {len(reads)} in {files} files")
     writes = grep(STATUS_WRITES)
     print(f"Places writing connector status: {len(writes)} in {len({h.split(':')[0] for h in writes})} files")
     inner = sum(
