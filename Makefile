@@ -37,7 +37,14 @@ browser:
 	      || echo "    chromium could not be installed: browser tests will skip"; \
 	  else echo "==> chromium not installed: browser tests will skip (apt-get install chromium)"; fi; }
 
-test: setup browser
+# axe-core for the accessibility tests, from the npm registry, pinned by tests/browser/package-lock.json.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@echo "==> Installing axe-core for the accessibility tests"
+	@cd tests/browser && npm ci --no-audit --no-fund --silent \
+	  || echo "    npm could not install axe-core: accessibility tests will skip (or fail in CI)"
+
+test: setup browser $(AXE)
 	@echo "==> Running the test suite"
 	@$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from workspaces.admin import AuditorReadOnlyAdmin
+
 from . import selectors
 from .models import Connector, ConnectorDefinition, Execution, OAuthApp, OAuthState
 
@@ -14,7 +16,7 @@ class ConnectorDefinitionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Connector)
-class ConnectorAdmin(admin.ModelAdmin):
+class ConnectorAdmin(AuditorReadOnlyAdmin):
     list_display = ["name", "definition", "workspace", "auth_scheme", "status", "created_at", "last_used_at"]
     list_filter = ["workspace", "definition", "status"]
     search_fields = ["name", "id"]
@@ -43,12 +45,9 @@ class ConnectorAdmin(admin.ModelAdmin):
     def credentials_set(self, obj: Connector) -> str:
         return ", ".join(selectors.connector_credential_fields(obj)) or "(none)"
 
-    def has_add_permission(self, request) -> bool:  # noqa: ANN001 - created through the API or dashboard, validated
-        return False
-
 
 @admin.register(Execution)
-class ExecutionAdmin(admin.ModelAdmin):
+class ExecutionAdmin(AuditorReadOnlyAdmin):
     list_display = [
         "created_at",
         "connector",
@@ -64,27 +63,15 @@ class ExecutionAdmin(admin.ModelAdmin):
 
     exclude = ["params_encrypted"]
 
-    def get_readonly_fields(self, request, obj=None):  # noqa: ANN001, ANN201
-        return [f.name for f in self.model._meta.fields if f.name != "params_encrypted"]
-
-    def has_add_permission(self, request) -> bool:  # noqa: ANN001
-        return False
-
 
 @admin.register(OAuthApp)
-class OAuthAppAdmin(admin.ModelAdmin):
+class OAuthAppAdmin(AuditorReadOnlyAdmin):
     list_display = ["definition", "workspace", "client_id", "scopes", "updated_at"]
     list_filter = ["workspace", "definition"]
     exclude = ["client_secret_encrypted"]
 
 
 @admin.register(OAuthState)
-class OAuthStateAdmin(admin.ModelAdmin):
+class OAuthStateAdmin(AuditorReadOnlyAdmin):
     list_display = ["workspace", "definition", "created_at", "expires_at", "used_at"]
     exclude = ["code_verifier_encrypted", "state_hash"]
-
-    def get_readonly_fields(self, request, obj=None):  # noqa: ANN001, ANN201
-        return [f.name for f in self.model._meta.fields if f.name not in ("code_verifier_encrypted", "state_hash")]
-
-    def has_add_permission(self, request) -> bool:  # noqa: ANN001
-        return False

@@ -5,6 +5,20 @@ from django.contrib import admin
 from .models import ApiKey, AuditEvent, Membership, Workspace
 
 
+class AuditorReadOnlyAdmin(admin.ModelAdmin):
+    """Django admin is for auditors: they see everything (secrets excepted) and change nothing. Writes go through
+    the dashboard and the API, where services validate them and write the audit log; no bulk delete here."""
+
+    def has_add_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
@@ -25,7 +39,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(AuditorReadOnlyAdmin):
     list_display = ["name", "workspace", "masked", "created_by", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["workspace"]
     # The hash is not a secret in itself, but there is nothing to learn from it: keep it out of the page.
@@ -36,25 +50,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def masked(self, obj: ApiKey) -> str:
         return f"pb_{obj.prefix}_…"
 
-    def has_add_permission(self, request) -> bool:  # noqa: ANN001 - keys are created where they can be shown once
-        return False
-
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(AuditorReadOnlyAdmin):
     list_display = ["created_at", "workspace", "action", "actor_display", "target_repr", "ip"]
     list_filter = ["workspace", "action", "actor_user", "actor_api_key", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["target_repr", "target_id", "action"]
     date_hierarchy = "created_at"
-
-    def get_readonly_fields(self, request, obj=None):  # noqa: ANN001, ANN201
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request) -> bool:  # noqa: ANN001
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:  # noqa: ANN001
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:  # noqa: ANN001
-        return False

@@ -36,8 +36,22 @@
     toast(d.message || String(d.value || ""), d.level);
   });
 
+  // After a failed submit the error summary takes focus, so keyboard and screen-reader users land on it (and
+  // hear it: it is role=alert) instead of on <body>. Full page loads and HTMX swaps alike.
+  // Forms without a summary (one or two fields) mark invalid fields aria-invalid: the first one takes focus.
+  function focusErrorSummary() {
+    var target = document.querySelector("[data-error-summary]") ||
+      document.querySelector("main [aria-invalid='true']");
+    if (target && document.activeElement !== target) target.focus();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("#toasts .toast").forEach(schedule);
+    focusErrorSummary();
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    if (xhr && xhr.status === 422) focusErrorSummary();  // a failed submit, not any other swap
   });
 
   document.addEventListener("click", function (event) {
