@@ -24,9 +24,10 @@ migrate: setup
 	@$(PY) manage.py migrate --no-input -v 1 | grep -vE "^\s+Applying|^Operations to perform|^  Apply all" || true
 
 run: migrate
-	@$(PY) manage.py bootstrap_local
+	@$(PY) manage.py bootstrap_local --url http://$(HOST):$(PORT)
 	@echo "==> Serving Patchbay on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
-	@$(PY) manage.py runserver $(HOST):$(PORT)
+	@# DEBUG is off by default (no debug pages, even locally): --insecure lets runserver serve the static files.
+	@$(PY) manage.py runserver --insecure $(HOST):$(PORT)
 
 # Headless Chromium for the browser tests: Debian's package, never a browser download.
 browser:

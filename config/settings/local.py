@@ -7,7 +7,8 @@ from cryptography.fernet import Fernet
 from .base import *  # noqa: F403
 from .base import BASE_DIR, PATCHBAY_ENCRYPTION_KEYS, env
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# Off by default: a missing page shows Patchbay's 404, never Django's debug page. DJANGO_DEBUG=true for development.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="patchbay-local-development-only-not-secret")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 # Local stand-ins (an internal API on this machine) may be plain http here; production allows none.

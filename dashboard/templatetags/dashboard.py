@@ -5,8 +5,10 @@ from typing import Any
 from django import template
 from django.contrib.staticfiles import finders
 from django.templatetags.static import static
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.timesince import timesince
 
 from workspaces.models import Membership
 
@@ -88,11 +90,17 @@ def nav_class(context: template.Context, *names: str) -> str:
 @register.filter
 def ago(value: Any) -> str:
     """'just now', '7 minutes ago', '3 days ago'."""
-    from django.utils import timezone
-    from django.utils.timesince import timesince
-
     if not value:
         return ""
     if (timezone.now() - value).total_seconds() < 60:
         return "just now"
     return f"{timesince(value, depth=1)} ago"
+
+
+AUTH_KINDS = {"oauth2": "OAuth 2.0", "api_key": "API key", "basic": "Username and password", "bearer": "Token"}
+
+
+@register.filter
+def auth_kind(value: str) -> str:
+    """A scheme's type as people say it ("OAuth 2.0", "API key"), never the manifest's key."""
+    return AUTH_KINDS.get(value, str(value).replace("_", " ").capitalize())

@@ -17,6 +17,8 @@
     close.textContent = "×";
     el.appendChild(text);
     el.appendChild(close);
+    // Never a pile: the newest three stay, older ones go.
+    while (box.children.length >= 3) box.removeChild(box.firstElementChild);
     box.appendChild(el);
     schedule(el);
   }
@@ -45,8 +47,22 @@
     if (target && document.activeElement !== target) target.focus();
   }
 
+  // Phones: the sidebar folds into a "Menu" button above the page instead of pushing every page down.
+  function setUpMenu() {
+    var toggle = document.querySelector(".menu-toggle");
+    var sidebar = toggle && toggle.closest(".sidebar");
+    if (!toggle || !sidebar) return;
+    toggle.hidden = false;
+    sidebar.classList.add("foldable");
+    toggle.addEventListener("click", function () {
+      var open = sidebar.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("#toasts .toast").forEach(schedule);
+    setUpMenu();
     focusErrorSummary();
   });
   document.addEventListener("htmx:afterSettle", function (event) {

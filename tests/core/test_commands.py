@@ -66,3 +66,16 @@ def test_stored_manifests_keep_the_order_of_their_files():
             assert list(stored_scheme["credentials_schema"].get("properties", {})) == list(
                 scheme["credentials_schema"].get("properties", {})
             )
+
+
+def test_bootstrap_local_shows_where_make_run_serves_and_labels_the_password_file(settings, tmp_path):
+    settings.BASE_DIR = tmp_path
+    out = io.StringIO()
+    call_command("bootstrap_local", "--url", "http://0.0.0.0:9000", stdout=out)
+    text = out.getvalue()
+    assert "http://0.0.0.0:9000/" in text and "8000" not in text
+    lines = (tmp_path / ".local" / "admin-password.txt").read_text().splitlines()
+    assert lines[0] == "username: admin" and lines[1].startswith("password: ")
+    again = io.StringIO()
+    call_command("bootstrap_local", stdout=again)  # first start only
+    assert again.getvalue() == ""
