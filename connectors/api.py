@@ -16,6 +16,8 @@ from workspaces.errors import FieldError, InvalidInput
 from workspaces.services import Actor
 
 from . import selectors, services
+from .catalog import manifest_for
+from .catalog.describe import public_description
 from .execution import (
     HTTP_STATUS_FOR_ERROR,
     check_credentials,
@@ -79,7 +81,7 @@ def definition_summary(definition: ConnectorDefinition) -> dict[str, Any]:
         "slug": definition.slug,
         "iconUrl": icon_url(definition),
         "authSchemes": [
-            {"key": s["key"], "title": s["title"], "type": s["type"]} for s in definition.manifest["auth_schemes"]
+            {"key": s.key, "title": s.title, "type": s.type} for s in manifest_for(definition).auth_schemes
         ],
     }
 
@@ -124,10 +126,8 @@ def list_definitions(request: HttpRequest, name: str | None = None) -> dict[str,
 )
 def get_definition(request: HttpRequest, definition_id: str) -> dict[str, Any]:
     """Public. Credential schema per auth scheme, replication config schema, entities and actions with params."""
-    from .catalog.describe import public_description
-
     definition = selectors.definition_get(definition_id=definition_id)
-    return {**definition_summary(definition), **public_description(selectors.effective_manifest(definition))}
+    return {**definition_summary(definition), **public_description(manifest_for(definition))}
 
 
 # --- Connectors ------------------------------------------------------------------------------------------------
@@ -140,7 +140,7 @@ def create_connector(request: HttpRequest, payload: ConnectorCreateIn) -> Status
     )
     extra = unknown_body_fields(request, ConnectorCreateIn)
     if extra:
-        errors = misplaced_config_errors(definition.manifest, extra, where="")
+        errors = misplaced_config_errors(manifest_for(definition), extra, where="")
         misplaced = {e.field for e in errors}
         errors += [FieldError(k, "Unknown field.", "unknown_field") for k in extra if k not in misplaced]
         raise InvalidInput(errors[0].message if misplaced else "Unknown fields in the request body.", errors)

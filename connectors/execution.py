@@ -6,6 +6,7 @@ database, so no credential or parameter ever travels in a Celery message.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import socket
@@ -27,9 +28,19 @@ from workspaces.errors import FieldError, InvalidInput, ServiceUnavailable
 from workspaces.services import Actor
 
 from . import crypto, metrics
-from .catalog.params import UnknownOperation, get_action, is_read_only
+from .catalog import manifest_for
+from .catalog.manifest import AuthScheme, Manifest, UnknownOperation
+from .catalog.params import validate_params
+from .engine import Limits, UpstreamError, execute_operation
+from .engine.errors import ERROR_CODES
+from .hosts import allow_http_hosts
 from .models import Connector, ConnectorStatus, Execution, ExecutionStatus
-from .selectors import auth_scheme_of, connector_credentials, effective_manifest
+from .oauth import client as oauth_client
+from .oauth.apps import oauth_client_for
+from .oauth.errors import TokenUnavailable
+from .oauth.tokens import credentials_with_fresh_token, merge_token, request_refresh
+from .selectors import auth_scheme_of, connector_credentials
+from .tasks import run_execution_task
 from .validation import secret_fields
 
 logger = logging.getLogger("patchbay.execution")
@@ -38,8 +49,6 @@ LAST_USED_GRANULARITY = timedelta(seconds=60)
 
 def _http_statuses() -> dict[str, int]:
     """Error code -> HTTP status Patchbay answers with: the engine's table, plus what only this layer knows."""
-    from .engine.errors import ERROR_CODES
-
     return {
         **{code: status for code, (_permanent, status) in ERROR_CODES.items()},
         # The third party refused our stored credentials: a failed dependency, not the caller's own 401/403/502.
@@ -63,23 +72,27 @@ class CheckResult:
     execution_id: str | None = None
 
 
-def _params_module():
-    from .catalog import params
-
-    return params
+def upstream_limits(**overrides: Any) -> Limits:
+    """The engine's limits from the PATCHBAY_UPSTREAM_* settings (`overrides` replace single ones)."""
+    limits = Limits(
+        timeout=settings.PATCHBAY_UPSTREAM_TIMEOUT,
+        max_attempts=settings.PATCHBAY_UPSTREAM_MAX_ATTEMPTS,
+        max_retry_seconds=settings.PATCHBAY_UPSTREAM_MAX_RETRY_SECONDS,
+        max_body_bytes=settings.PATCHBAY_UPSTREAM_MAX_BODY_BYTES,
+    )
+    return dataclasses.replace(limits, **overrides)
 
 
 def validate_execution_request(
-    manifest: dict[str, Any], entity: str, action: str, params: dict[str, Any] | None
+    manifest: Manifest, entity: str, action: str, params: dict[str, Any] | None
 ) -> dict[str, Any]:
-    params_mod = _params_module()
     if params is None:
         params = {}
     if not isinstance(params, dict):
         raise InvalidInput("params must be an object.", [FieldError("params", "Expected object.", "invalid_type")])
     try:
-        errors = params_mod.validate_params(manifest, entity, action, params)
-    except params_mod.UnknownOperation as exc:
+        errors = validate_params(manifest, entity, action, params)
+    except UnknownOperation as exc:
         field = "entity" if exc.entity not in exc.available else "action"
         raise InvalidInput(str(exc), [FieldError(field, str(exc), "unknown_operation")]) from None
     if errors:
@@ -89,9 +102,9 @@ def validate_execution_request(
     return params
 
 
-def redact_params(manifest: dict[str, Any], entity: str, action: str, params: dict[str, Any]) -> dict[str, Any]:
+def redact_params(manifest: Manifest, entity: str, action: str, params: dict[str, Any]) -> dict[str, Any]:
     # The action's own schema, not action_params_schema(): that deep-copies it, and the added cursor is not secret.
-    secret = secret_fields(_params_module().get_action(manifest, entity, action).get("params") or {})
+    secret = secret_fields(manifest.action(entity, action).params or {})
     return {k: ("[redacted]" if k in secret else v) for k, v in params.items()}
 
 
@@ -108,7 +121,7 @@ def execution_start(
 
     Queued: the row is committed first and the task sent after commit. When the broker cannot take it, the row stays
     pending for the sweeper and ServiceUnavailable (503) tells the caller which execution will still run."""
-    manifest = effective_manifest(connector.definition)
+    manifest = manifest_for(connector.definition)
     params = validate_execution_request(manifest, entity, action, params)
     in_process = settings.CELERY_TASK_ALWAYS_EAGER
     now = timezone.now()
@@ -167,8 +180,6 @@ BROKER_ERRORS: tuple[type[BaseException], ...] = (KombuOperationalError, RedisEr
 
 def send_to_queue(execution_id: Any) -> Any:
     """Queue one execution by id. Returns the AsyncResult, or None when the broker could not take it."""
-    from .tasks import run_execution_task
-
     try:
         return run_execution_task.apply_async(args=[str(execution_id)], retry=True, retry_policy=DISPATCH_RETRY_POLICY)
     except BROKER_ERRORS as exc:
@@ -210,10 +221,7 @@ def execution_wait(execution: Execution, timeout: float | None = None) -> Execut
 
 def credentials_for_run(connector: Connector) -> dict[str, Any]:
     """Decrypted credentials, with a valid OAuth access token minted first when the scheme needs one."""
-    scheme = auth_scheme_of(connector)
-    if scheme["type"] == "oauth2":
-        from .oauth.tokens import credentials_with_fresh_token
-
+    if auth_scheme_of(connector).is_oauth:
         return credentials_with_fresh_token(connector)
     return connector_credentials(connector)
 
@@ -281,9 +289,7 @@ def _runner_gone(execution: Execution, now: datetime) -> bool:
 
 def _is_read(execution: Execution) -> bool:
     try:
-        return is_read_only(
-            get_action(effective_manifest(execution.connector.definition), execution.entity, execution.action)
-        )
+        return manifest_for(execution.connector.definition).action(execution.entity, execution.action).is_read_only
     except UnknownOperation:
         return False  # the catalog changed under it: treat it as a write, never run twice
 
@@ -452,21 +458,16 @@ def _with_db_retries(write: Any) -> Any:
 
 
 def _perform(connector: Connector, entity: str, action: str, params: dict[str, Any]) -> dict[str, Any]:
-    from .engine import execute_operation
-
-    manifest = effective_manifest(connector.definition)
     outcome = execute_operation(
-        manifest=manifest,
+        manifest=manifest_for(connector.definition),
         credentials=credentials_for_run(connector),
         config=connector.replication_config,
         auth_scheme=connector.auth_scheme,
         entity=entity,
         action=action,
         params=params,
-        timeout=settings.PATCHBAY_UPSTREAM_TIMEOUT,
-        max_attempts=settings.PATCHBAY_UPSTREAM_MAX_ATTEMPTS,
-        max_retry_seconds=settings.PATCHBAY_UPSTREAM_MAX_RETRY_SECONDS,
-        max_body_bytes=settings.PATCHBAY_UPSTREAM_MAX_BODY_BYTES,
+        limits=upstream_limits(),
+        allow_http_hosts=allow_http_hosts(),
         validate=False,  # execution_start validated these params before recording the execution
     )
     if connector.status == ConnectorStatus.NEEDS_ATTENTION:
@@ -481,9 +482,6 @@ def _perform(connector: Connector, entity: str, action: str, params: dict[str, A
 
 
 def _error_fields(connector: Connector, exc: Exception) -> dict[str, Any]:
-    from .engine import UpstreamError
-    from .oauth.errors import TokenUnavailable
-
     fields: dict[str, Any] = {"status": ExecutionStatus.ERROR, "connector_metadata": {}}
     if isinstance(exc, UpstreamError):
         fields.update(
@@ -557,17 +555,12 @@ def execution_body(execution: Execution) -> dict[str, Any]:
 
 def check_credentials(*, connector: Connector, actor: Actor) -> CheckResult:
     """Run the definition's check operation through the normal execution path and record the verdict."""
-    manifest = effective_manifest(connector.definition)
-    check = manifest.get("check")
-    if not check:
+    check = manifest_for(connector.definition).check
+    if check is None:
         return CheckResult(ok=True, message="This connector type has no check operation; nothing to verify.")
     execution = execution_wait(
         execution_start(
-            connector=connector,
-            entity=check["entity"],
-            action=check["action"],
-            params=check.get("params") or {},
-            actor=actor,
+            connector=connector, entity=check.entity, action=check.action, params=dict(check.params), actor=actor
         )
     )
     now = timezone.now()
@@ -588,14 +581,12 @@ def check_credentials_unsaved(*, connector: Connector, credentials: dict[str, An
     Pasted OAuth credentials (client id/secret + refresh token) first mint an access token; the returned
     credentials carry it, and a rotated refresh token, so nothing the provider issued is lost.
     """
-    from .engine import UpstreamError, execute_operation
-
-    manifest = effective_manifest(connector.definition)
-    check = manifest.get("check")
-    if not check:
+    manifest = manifest_for(connector.definition)
+    check = manifest.check
+    if check is None:
         return credentials
-    scheme = next(s for s in manifest["auth_schemes"] if s["key"] == connector.auth_scheme)
-    if scheme["type"] == "oauth2" and not credentials.get("access_token"):
+    scheme = manifest.scheme(connector.auth_scheme)
+    if scheme.is_oauth and not credentials.get("access_token"):
         credentials = _mint_for_check(connector, scheme, credentials)
     try:
         execute_operation(
@@ -603,13 +594,11 @@ def check_credentials_unsaved(*, connector: Connector, credentials: dict[str, An
             credentials=credentials,
             config=connector.replication_config,
             auth_scheme=connector.auth_scheme,
-            entity=check["entity"],
-            action=check["action"],
-            params=check.get("params") or {},
-            timeout=settings.PATCHBAY_UPSTREAM_TIMEOUT,
-            max_attempts=2,
-            max_retry_seconds=5,
-            max_body_bytes=settings.PATCHBAY_UPSTREAM_MAX_BODY_BYTES,
+            entity=check.entity,
+            action=check.action,
+            params=dict(check.params),
+            limits=upstream_limits(max_attempts=2, max_retry_seconds=5),
+            allow_http_hosts=allow_http_hosts(),
         )
     except UpstreamError as exc:
         raise InvalidInput(
@@ -619,11 +608,7 @@ def check_credentials_unsaved(*, connector: Connector, credentials: dict[str, An
     return credentials
 
 
-def _mint_for_check(connector: Connector, scheme: dict[str, Any], credentials: dict[str, Any]) -> dict[str, Any]:
-    from .oauth import client as oauth_client
-    from .oauth.apps import oauth_client_for
-    from .oauth.tokens import merge_token, request_refresh
-
+def _mint_for_check(connector: Connector, scheme: AuthScheme, credentials: dict[str, Any]) -> dict[str, Any]:
     app = oauth_client_for(workspace=connector.workspace, definition=connector.definition, credentials=credentials)
     if app is None or not credentials.get("refresh_token"):
         return credentials

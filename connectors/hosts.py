@@ -2,10 +2,11 @@
 
 Some values decide where a connector's requests (and so its credentials) go: GitHub's `api_url`, Zendesk's
 `subdomain`, Jira's `site`, Salesforce's `instance_url`. They are the placeholders in the host part of a URL
-template (`base_url`, a scheme's or an action's `base_url`, OAuth endpoints). Such a value must render to an https
-URL on an allowed host (`resolve_base_url` enforces it, here and again on every call), changing one needs the
-credentials again in the same request, and a value from a token response is checked the same way before it is
-stored. Deployment configuration (PATCHBAY_CATALOG_OVERRIDES, PATCHBAY_CATALOG_DIRS) is trusted as it is.
+template (`base_url`, a scheme's or an action's `base_url`, OAuth endpoints: `Manifest.host_fields()`). Such a value
+must render to an https URL on an allowed host (`resolve_base_url` enforces it, here and again on every call),
+changing one needs the credentials again in the same request, and a value from a token response is checked the same
+way before it is stored. Deployment configuration (PATCHBAY_CATALOG_OVERRIDES, PATCHBAY_CATALOG_DIRS) is trusted as
+it is; PATCHBAY_ALLOW_HTTP_HOSTS (loopback stand-ins) may be called over plain http.
 """
 
 from __future__ import annotations
@@ -13,55 +14,36 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
+
 from workspaces.errors import FieldError, InvalidInput
 
-from .engine import resolve_base_url
+from .catalog.manifest import AuthScheme, Manifest
 from .engine.errors import OperationInputError
-from .engine.executor import _authority_end
-from .engine.util import PLACEHOLDER
-from .validation import secret_fields
-
-OAUTH_URL_KEYS = ("authorization_url", "token_url", "revoke_url")
+from .engine.urls import resolve_base_url
+from .validation import schema_errors, secret_fields
 
 
-def url_templates(manifest: dict[str, Any], scheme_key: str | None = None) -> Iterator[str]:
+def allow_http_hosts() -> frozenset[str]:
+    """PATCHBAY_ALLOW_HTTP_HOSTS: the hosts a connector may reach over plain http, lower-cased."""
+    return frozenset(host.lower() for host in settings.PATCHBAY_ALLOW_HTTP_HOSTS)
+
+
+def url_templates(manifest: Manifest, scheme_key: str | None = None) -> Iterator[str]:
     """Every URL template a connector of this type (with this auth scheme, when given) may call."""
-    yield manifest["base_url"]
-    for scheme in manifest.get("auth_schemes") or []:
-        if scheme_key is not None and scheme.get("key") != scheme_key:
-            continue
-        if scheme.get("base_url"):
-            yield scheme["base_url"]
-        for key in OAUTH_URL_KEYS:
-            if (scheme.get("oauth") or {}).get(key):
-                yield scheme["oauth"][key]
-    for entity in (manifest.get("entities") or {}).values():
-        for action in (entity.get("actions") or {}).values():
-            if action.get("base_url"):
-                yield action["base_url"]
+    return manifest.url_templates(scheme_key)
 
 
-def host_fields(manifest: dict[str, Any]) -> set[str]:
+def host_fields(manifest: Manifest) -> set[str]:
     """Field names (`replication_config.api_url`, `credentials.instance_url`) that decide a request's host."""
-    fields: set[str] = set()
-    for template in url_templates(manifest):
-        end = _authority_end(template)
-        for match in PLACEHOLDER.finditer(template):
-            if match.start() == 0 or match.start() < end:
-                source, _, name = match.group(1).partition(".")
-                fields.add(f"{'replication_config' if source == 'config' else source}.{name}")
-    return fields
+    return manifest.host_fields()
 
 
-def host_values(manifest: dict[str, Any], *, config: dict[str, Any], credentials: dict[str, Any]) -> dict[str, Any]:
+def host_values(manifest: Manifest, *, config: dict[str, Any], credentials: dict[str, Any]) -> dict[str, Any]:
     """The current value of each host field, with config defaults filled in: compare two to spot a move."""
-    defaults = {
-        name: prop.get("default")
-        for name, prop in ((manifest.get("config_schema") or {}).get("properties") or {}).items()
-        if isinstance(prop, dict)
-    }
+    defaults = manifest.config_defaults
     out: dict[str, Any] = {}
-    for field in sorted(host_fields(manifest)):
+    for field in sorted(manifest.host_fields()):
         source, _, name = field.partition(".")
         if source == "replication_config":
             value = config.get(name)
@@ -72,21 +54,22 @@ def host_values(manifest: dict[str, Any], *, config: dict[str, Any], credentials
 
 
 def host_errors(
-    manifest: dict[str, Any], *, config: dict[str, Any], credentials: dict[str, Any], scheme_key: str | None
+    manifest: Manifest, *, config: dict[str, Any], credentials: dict[str, Any], scheme_key: str | None
 ) -> list[FieldError]:
     """Field errors for host values that render to a URL this connector may not call. Missing values are left to
     schema validation (they say "required" more precisely)."""
     errors: dict[str, FieldError] = {}
-    for template in dict.fromkeys(url_templates(manifest, scheme_key)):
+    for template in dict.fromkeys(manifest.url_templates(scheme_key)):
         if "{" not in template:
             continue
         try:
             resolve_base_url(
                 template,
-                config_schema=manifest.get("config_schema"),
                 config=config,
                 credentials=credentials,
-                allowed_hosts=manifest.get("allowed_hosts"),
+                config_defaults=manifest.config_defaults,
+                allowed_hosts=manifest.allowed_hosts,
+                allow_http_hosts=allow_http_hosts(),
             )
         except OperationInputError as exc:
             for error in exc.errors or []:
@@ -96,8 +79,8 @@ def host_errors(
 
 
 def require_credentials_for_move(
-    manifest: dict[str, Any],
-    scheme: dict[str, Any],
+    manifest: Manifest,
+    scheme: AuthScheme,
     *,
     before: dict[str, Any],
     after: dict[str, Any],
@@ -110,7 +93,7 @@ def require_credentials_for_move(
     if not moved:
         return []
     given = {k: v for k, v in (given_credentials or {}).items() if v not in (None, "")}
-    schema = scheme.get("credentials_schema") or {}
+    schema = scheme.credentials_schema
     # The secrets a person supplies (a minted access token is not one of them when a refresh token is required).
     secrets = secret_fields(schema) & set(schema.get("required") or []) or secret_fields(schema)
     missing = sorted(name for name in secrets if stored_credentials.get(name) and name not in given)
@@ -129,8 +112,8 @@ def require_credentials_for_move(
 
 
 def split_token_fields(
-    manifest: dict[str, Any],
-    scheme: dict[str, Any],
+    manifest: Manifest,
+    scheme: AuthScheme,
     *,
     config: dict[str, Any],
     credentials: dict[str, Any],
@@ -140,11 +123,9 @@ def split_token_fields(
 
     A value is refused when it breaks the scheme's credential schema for that field (its pattern) or, for a host
     field, renders to a URL this connector may not call."""
-    from .validation import schema_errors
-
     accepted: dict[str, Any] = {}
     refused: dict[str, str] = {}
-    props = (scheme.get("credentials_schema") or {}).get("properties") or {}
+    props = scheme.credential_properties
     for name, value in extra.items():
         schema = props.get(name)
         problems = schema_errors(schema, value, prefix=f"credentials.{name}") if isinstance(schema, dict) else []
@@ -152,7 +133,7 @@ def split_token_fields(
             problems = [
                 e
                 for e in host_errors(
-                    manifest, config=config, credentials={**credentials, name: value}, scheme_key=scheme.get("key")
+                    manifest, config=config, credentials={**credentials, name: value}, scheme_key=scheme.key
                 )
                 if e.field == f"credentials.{name}"
             ]

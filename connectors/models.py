@@ -19,7 +19,7 @@ class ConnectorDefinition(models.Model):
     name = models.CharField(max_length=200)
     icon = models.CharField(max_length=200, blank=True)
     # JSON text, not a JSONField: PostgreSQL's jsonb reorders keys, and a manifest's order (entities, actions,
-    # fields) is what forms, the playground and the API show. Read it through `manifest`.
+    # fields) is what forms, the playground and the API show. Read it through connectors.catalog.manifest_for.
     manifest_json = models.TextField()
     version = models.CharField(max_length=40)
     source_path = models.CharField(max_length=500, blank=True)
@@ -33,30 +33,13 @@ class ConnectorDefinition(models.Model):
 
     @property
     def manifest(self) -> dict[str, Any]:
-        """The parsed manifest. Shared per process by (id, updated_at): every catalog change saves the row and
-        bumps updated_at, so hot paths can defer manifest_json and skip reading and parsing it. Don't mutate."""
-        saved = self.updated_at is not None
-        parsed = _PARSED_MANIFESTS.get((self.pk, self.updated_at)) if saved else None
-        # When the text is loaded anyway, it is the truth (an unsaved edit through the setter, say).
-        loaded = "manifest_json" not in self.get_deferred_fields()
-        if parsed is None or (loaded and parsed[0] != self.manifest_json):
-            parsed = (self.manifest_json, json.loads(self.manifest_json or "{}"))  # reads a deferred field once
-            if saved:
-                _remember((self.pk, self.updated_at), parsed)
-        return parsed[1]
+        """The stored manifest as parsed JSON, for the loader and catalog sync. Everything else reads the typed,
+        cached manifest: `connectors.catalog.manifest_for(definition)`."""
+        return json.loads(self.manifest_json or "{}")
 
     @manifest.setter
     def manifest(self, value: dict[str, Any]) -> None:
         self.manifest_json = json.dumps(value)
-
-
-_PARSED_MANIFESTS: dict[tuple[Any, Any], tuple[str, dict[str, Any]]] = {}
-
-
-def _remember(key: tuple[Any, Any], parsed: tuple[str, dict[str, Any]]) -> None:
-    if len(_PARSED_MANIFESTS) > 512:
-        _PARSED_MANIFESTS.clear()
-    _PARSED_MANIFESTS[key] = parsed
 
 
 class ConnectorStatus(models.TextChoices):

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from workspaces.access import get_scoped, scoped
@@ -17,7 +15,8 @@ from workspaces.errors import Conflict, FieldError, InvalidInput, NotFound, NotF
 from workspaces.models import Workspace
 
 from . import crypto
-from .catalog.loader import apply_overrides
+from .catalog import manifest_for
+from .catalog.manifest import AuthScheme, UnknownAuthScheme
 from .models import Connector, ConnectorDefinition, Execution, OAuthApp
 
 
@@ -66,31 +65,13 @@ def definition_resolve(*, definition_id: Any = None, connector_type: str | None 
         raise InvalidInput(exc.message, [FieldError(field, exc.message, "unknown_connector_type")]) from None
 
 
-def effective_manifest(definition: ConnectorDefinition) -> dict[str, Any]:
-    """The manifest with this deployment's PATCHBAY_CATALOG_OVERRIDES applied. Shared: callers must not mutate it."""
-    overrides = settings.PATCHBAY_CATALOG_OVERRIDES.get(definition.slug)
-    if not overrides:
-        return definition.manifest
-    key = (str(definition.pk), definition.manifest.get("version"), json.dumps(overrides, sort_keys=True))
-    cached = _MANIFEST_CACHE.get(key)
-    if cached is None or (cached[0] is not definition.manifest and cached[0] != definition.manifest):
-        cached = (definition.manifest, apply_overrides(definition.manifest, overrides))
-        if len(_MANIFEST_CACHE) > 256:
-            _MANIFEST_CACHE.clear()
-        _MANIFEST_CACHE[key] = cached
-    return cached[1]
-
-
-# (definition id, version, overrides) -> (source manifest, manifest with overrides); a deep copy per call is
-# measurable on the execute hot path.
-_MANIFEST_CACHE: dict[tuple[str, Any, str], tuple[dict[str, Any], dict[str, Any]]] = {}
-
-
-def auth_scheme_of(connector: Connector) -> dict[str, Any]:
-    for scheme in effective_manifest(connector.definition)["auth_schemes"]:
-        if scheme["key"] == connector.auth_scheme:
-            return scheme
-    raise NotFound(f"Connector {connector.pk}: auth scheme {connector.auth_scheme!r} no longer exists in the catalog.")
+def auth_scheme_of(connector: Connector) -> AuthScheme:
+    try:
+        return manifest_for(connector.definition).scheme(connector.auth_scheme)
+    except UnknownAuthScheme:
+        raise NotFound(
+            f"Connector {connector.pk}: auth scheme {connector.auth_scheme!r} no longer exists in the catalog."
+        ) from None
 
 
 def connector_list(
@@ -110,7 +91,7 @@ def connector_list(
 
 
 def connector_get(*, workspace: Workspace, connector_id: Any) -> Connector:
-    # The manifest text is read only on a cache miss (ConnectorDefinition.manifest): it is most of the row.
+    # The manifest text is read only on a cache miss (connectors.catalog.manifest_for): it is most of the row.
     qs = Connector.objects.select_related("definition").defer("definition__manifest_json")
     return get_scoped(qs, workspace, what="Connector", pk=connector_id)
 

@@ -12,10 +12,13 @@ from workspaces.models import Workspace
 from workspaces.services import Actor, audit
 
 from . import crypto
+from .catalog import manifest_for
+from .catalog.manifest import AuthScheme, Manifest
 from .engine.auth import header_errors
+from .execution import check_credentials_unsaved
 from .hosts import host_errors, host_values, require_credentials_for_move
 from .models import Connector, ConnectorDefinition, ConnectorStatus
-from .selectors import auth_scheme_of, connector_credentials, effective_manifest
+from .selectors import auth_scheme_of, connector_credentials
 from .validation import validate_credentials, validate_replication_config
 
 
@@ -40,9 +43,9 @@ def connector_create(
     actor: Actor,
     check: bool = False,
 ) -> Connector:
-    manifest = effective_manifest(definition)
+    manifest = manifest_for(definition)
     failures: list[InvalidInput] = []
-    scheme: dict[str, Any] | None = None
+    scheme: AuthScheme | None = None
     creds: dict[str, Any] = {}
     config: dict[str, Any] = {}
     try:
@@ -69,13 +72,11 @@ def connector_create(
         workspace=workspace,
         definition=definition,
         name=name,
-        auth_scheme=scheme["key"],
+        auth_scheme=scheme.key,
         credentials_encrypted=crypto.encrypt_json(creds),
         replication_config=config,
     )
     if check:
-        from .execution import check_credentials_unsaved
-
         creds = check_credentials_unsaved(connector=connector, credentials=creds)
         connector.credentials_encrypted = crypto.encrypt_json(creds)
     connector.save()
@@ -84,7 +85,7 @@ def connector_create(
         actor=actor,
         action="connector.create",
         target=connector,
-        metadata={"connector_type": definition.slug, "auth_scheme": scheme["key"]},
+        metadata={"connector_type": definition.slug, "auth_scheme": scheme.key},
     )
     return connector
 
@@ -100,7 +101,7 @@ def connector_update(
 ) -> Connector:
     """A partial credentials object replaces only the keys it names; blank secret values keep the stored ones."""
     connector = Connector.objects.select_for_update().select_related("definition").get(pk=connector.pk)
-    manifest = effective_manifest(connector.definition)
+    manifest = manifest_for(connector.definition)
     stored = connector_credentials(connector)
     hosts_before = host_values(manifest, config=connector.replication_config, credentials=stored)
     changed: list[str] = []
@@ -171,10 +172,10 @@ def connector_update(
 
 
 def _usability_errors(
-    manifest: dict[str, Any], scheme: dict[str, Any], *, config: dict[str, Any], credentials: dict[str, Any]
+    manifest: Manifest, scheme: AuthScheme, *, config: dict[str, Any], credentials: dict[str, Any]
 ) -> list[FieldError]:
     """What schema validation cannot see: hosts this connector may not call, values no HTTP header can carry."""
-    errors = host_errors(manifest, config=config, credentials=credentials, scheme_key=scheme["key"])
+    errors = host_errors(manifest, config=config, credentials=credentials, scheme_key=scheme.key)
     errors += [FieldError(**e) for e in header_errors(scheme, credentials)]
     return errors
 

@@ -12,6 +12,8 @@ from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 
 from workspaces.errors import FieldError, InvalidInput
 
+from .catalog.manifest import AuthScheme, Manifest
+
 SECRET_KEYWORDS = ("secret", "airbyte_secret")
 
 
@@ -118,83 +120,78 @@ def _discriminator(schema: dict[str, Any]) -> tuple[str, Any] | None:
     return None
 
 
-def _scheme_summary(schemes: list[dict[str, Any]]) -> str:
+def _scheme_summary(schemes: tuple[AuthScheme, ...]) -> str:
     parts = []
     for scheme in schemes:
-        required = scheme["credentials_schema"].get("required", [])
-        disc = _discriminator(scheme["credentials_schema"])
-        label = f'"{scheme["title"]}"'
+        required = scheme.credentials_schema.get("required", [])
+        disc = _discriminator(scheme.credentials_schema)
+        label = f'"{scheme.title}"'
         if disc:
             label += f' ({disc[0]}="{disc[1]}")'
         parts.append(f"{label} with {', '.join(required) or 'no required fields'}")
     return "; ".join(parts)
 
 
-def select_auth_scheme(
-    manifest: dict[str, Any], credentials: dict[str, Any], *, requested: str | None = None
-) -> dict[str, Any]:
+def _required_of(scheme: AuthScheme) -> set[str]:
+    """The fields a scheme requires, its discriminator (option_title) aside."""
+    disc = _discriminator(scheme.credentials_schema)
+    return set(scheme.credentials_schema.get("required", [])) - ({disc[0]} if disc else set())
+
+
+def _best_of(candidates: list[AuthScheme]) -> AuthScheme | None:
+    # The scheme that explains the most of what was sent: more required fields matched wins.
+    return max(candidates, key=lambda s: len(_required_of(s)), default=None)
+
+
+def _no_scheme_matches(schemes: tuple[AuthScheme, ...], field: str) -> InvalidInput:
+    return InvalidInput(
+        "The credentials match none of this connector type's auth schemes.",
+        [FieldError(field, "Available auth schemes: " + _scheme_summary(schemes), "invalid_choice")],
+    )
+
+
+def select_auth_scheme(manifest: Manifest, credentials: dict[str, Any], *, requested: str | None = None) -> AuthScheme:
     """Pick the auth scheme: by key, by a discriminator such as option_title, else by the fields given."""
-    schemes: list[dict[str, Any]] = manifest["auth_schemes"]
+    schemes = manifest.auth_schemes
     if requested:
-        for scheme in schemes:
-            if scheme["key"] == requested:
-                return scheme
-        raise InvalidInput(
-            f"Unknown auth scheme {requested!r}.",
-            [FieldError("auth_scheme", "Available: " + ", ".join(s["key"] for s in schemes), "invalid_choice")],
-        )
+        scheme = manifest.find_scheme(requested)
+        if scheme is None:
+            raise InvalidInput(
+                f"Unknown auth scheme {requested!r}.",
+                [FieldError("auth_scheme", "Available: " + ", ".join(s.key for s in schemes), "invalid_choice")],
+            )
+        return scheme
     # A discriminator value the caller sent decides, when one is declared (GitHub's option_title).
     for scheme in schemes:
-        disc = _discriminator(scheme["credentials_schema"])
+        disc = _discriminator(scheme.credentials_schema)
         if disc and disc[0] in credentials and credentials[disc[0]] == disc[1]:
             return scheme
-    declared = {d[0] for s in schemes if (d := _discriminator(s["credentials_schema"]))}
+    declared = {d[0] for s in schemes if (d := _discriminator(s.credentials_schema))}
     sent = declared & set(credentials)
     if sent:
-        name = sorted(sent)[0]
-        raise InvalidInput(
-            "The credentials match none of this connector type's auth schemes.",
-            [
-                FieldError(
-                    f"credentials.{name}", "Available auth schemes: " + _scheme_summary(schemes), "invalid_choice"
-                )
-            ],
-        )
+        raise _no_scheme_matches(schemes, f"credentials.{sorted(sent)[0]}")
     given = set(credentials)
-
-    def required_of(scheme: dict[str, Any]) -> set[str]:
-        schema = scheme["credentials_schema"]
-        disc = _discriminator(schema)
-        return set(schema.get("required", [])) - ({disc[0]} if disc else set())
-
-    def best_of(candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
-        # The scheme that explains the most of what was sent: more required fields matched wins.
-        return max(candidates, key=lambda s: len(required_of(s)), default=None)
-
-    exact = [s for s in schemes if required_of(s) <= given <= set(s["credentials_schema"].get("properties", {}))]
+    exact = [s for s in schemes if _required_of(s) <= given <= set(s.credential_properties)]
     # Every required field present but something extra sent: choose it, and let validation name the extras.
-    loose = [s for s in schemes if required_of(s) and required_of(s) <= given]
-    best = best_of(exact) or best_of(loose)
+    loose = [s for s in schemes if _required_of(s) and _required_of(s) <= given]
+    best = _best_of(exact) or _best_of(loose)
     if best is not None:
         return best
     if len(schemes) == 1:
         return schemes[0]
-    raise InvalidInput(
-        "The credentials match none of this connector type's auth schemes.",
-        [FieldError("credentials", "Available auth schemes: " + _scheme_summary(schemes), "invalid_choice")],
-    )
+    raise _no_scheme_matches(schemes, "credentials")
 
 
-def normalise_credentials(scheme: dict[str, Any], credentials: dict[str, Any]) -> dict[str, Any]:
-    disc = _discriminator(scheme["credentials_schema"])
+def normalise_credentials(scheme: AuthScheme, credentials: dict[str, Any]) -> dict[str, Any]:
+    disc = _discriminator(scheme.credentials_schema)
     if disc and disc[0] not in credentials:
         return {disc[0]: disc[1], **credentials}
     return dict(credentials)
 
 
-def misplaced_config_errors(manifest: dict[str, Any], keys: Iterable[str], *, where: str) -> list[FieldError]:
+def misplaced_config_errors(manifest: Manifest, keys: Iterable[str], *, where: str) -> list[FieldError]:
     """`repositories` put beside credentials (or at the top level) instead of inside replication_config."""
-    config_props = set((manifest.get("config_schema") or {}).get("properties", {}))
+    config_props = set(manifest.config_properties)
     prefix = f"{where}." if where else ""
     return [
         FieldError(
@@ -209,8 +206,8 @@ def misplaced_config_errors(manifest: dict[str, Any], keys: Iterable[str], *, wh
 
 
 def validate_credentials(
-    manifest: dict[str, Any], credentials: dict[str, Any], *, requested_scheme: str | None = None
-) -> tuple[dict[str, Any], dict[str, Any]]:
+    manifest: Manifest, credentials: dict[str, Any], *, requested_scheme: str | None = None
+) -> tuple[AuthScheme, dict[str, Any]]:
     """Returns (scheme, normalised credentials) or raises InvalidInput with every field error."""
     if not isinstance(credentials, dict):
         raise InvalidInput("Invalid credentials.", [FieldError("credentials", "Expected object.", "invalid_type")])
@@ -219,14 +216,14 @@ def validate_credentials(
         raise InvalidInput("Configuration was sent inside credentials.", misplaced)
     scheme = select_auth_scheme(manifest, credentials, requested=requested_scheme)
     normalised = normalise_credentials(scheme, credentials)
-    errors = schema_errors(scheme["credentials_schema"], normalised, prefix="credentials")
+    errors = schema_errors(scheme.credentials_schema, normalised, prefix="credentials")
     if errors:
-        raise InvalidInput(f'Invalid credentials for auth scheme "{scheme["title"]}".', errors)
+        raise InvalidInput(f'Invalid credentials for auth scheme "{scheme.title}".', errors)
     return scheme, normalised
 
 
-def validate_replication_config(manifest: dict[str, Any], config: Any) -> dict[str, Any]:
-    schema = manifest.get("config_schema") or {"type": "object"}
+def validate_replication_config(manifest: Manifest, config: Any) -> dict[str, Any]:
+    schema = manifest.config_schema or {"type": "object"}
     if config is None:
         config = {}
     errors = schema_errors(schema, config, prefix="replication_config")

@@ -2,43 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from .loader import build_manifest
+from .manifest import AuthScheme, Manifest
+from .params import describe_actions
 
-def public_description(manifest: dict[str, Any]) -> dict[str, Any]:
-    try:
-        from .params import describe_actions
-    except ImportError:  # params module lands with the execution engine
-        describe_actions = None
-    entities = (
-        describe_actions(manifest)
-        if describe_actions
-        else {
-            name: {
-                "description": entity.get("description", ""),
-                "actions": {
-                    a: {"description": spec.get("description", ""), "params": spec.get("params", {"type": "object"})}
-                    for a, spec in entity["actions"].items()
-                },
-            }
-            for name, entity in manifest["entities"].items()
-        }
-    )
+
+def public_description(manifest: Manifest | Mapping[str, Any]) -> dict[str, Any]:
+    """The API's description of a connector type. A plain mapping is the validated data of one manifest file
+    (what the SDK generator reads) and is built first, without deployment overrides."""
+    if not isinstance(manifest, Manifest):
+        manifest = build_manifest(manifest)
     return {
-        "description": manifest.get("description", ""),
-        "docsUrl": manifest.get("docs_url"),
-        "version": str(manifest["version"]),
-        "authSchemesDetail": [
-            {
-                "key": s["key"],
-                "title": s["title"],
-                "type": s["type"],
-                "description": s.get("description", ""),
-                "credentialsSchema": s["credentials_schema"],
-                "oauth": {"scopes": s["oauth"].get("scopes", [])} if s.get("oauth") else None,
-            }
-            for s in manifest["auth_schemes"]
-        ],
-        "replicationConfigSchema": manifest.get("config_schema") or {"type": "object", "properties": {}},
-        "entities": entities,
+        "description": manifest.description,
+        "docsUrl": manifest.docs_url,
+        "version": manifest.version,
+        "authSchemesDetail": [_scheme_detail(scheme) for scheme in manifest.auth_schemes],
+        "replicationConfigSchema": manifest.config_schema or {"type": "object", "properties": {}},
+        "entities": describe_actions(manifest),
+    }
+
+
+def _scheme_detail(scheme: AuthScheme) -> dict[str, Any]:
+    return {
+        "key": scheme.key,
+        "title": scheme.title,
+        "type": scheme.type,
+        "description": scheme.description,
+        "credentialsSchema": scheme.credentials_schema,
+        "oauth": {"scopes": list(scheme.oauth.scopes)} if scheme.oauth is not None else None,
     }

@@ -1,18 +1,38 @@
-"""Reads and validates catalog manifests (docs/catalog.md). A bad manifest fails with file, path and message."""
+"""Reads and validates catalog manifests (docs/catalog.md), and builds the typed manifest from them.
+
+A bad manifest fails with file, path and message. This is the only module that reads manifest dicts: everything
+else gets a `Manifest` from `build_manifest` (a file) or `manifest_for` (a definition row, cached).
+"""
 
 from __future__ import annotations
 
-import copy
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from django.conf import settings
 from jsonschema import Draft202012Validator
+
+from .manifest import (
+    Action,
+    ApplyRule,
+    AuthScheme,
+    Check,
+    Entity,
+    ErrorSpec,
+    Manifest,
+    OAuthSpec,
+    Pagination,
+    RateLimit,
+)
+
+if TYPE_CHECKING:
+    from connectors.models import ConnectorDefinition
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "manifests"
 SCHEMA_PATH = Path(__file__).resolve().parent / "manifest.schema.json"
@@ -26,6 +46,11 @@ class ManifestError(Exception):
 class LoadedManifest:
     path: Path
     data: dict[str, Any]
+
+    @property
+    def manifest(self) -> Manifest:
+        """The typed manifest of this file, without deployment overrides."""
+        return build_manifest(self.data)
 
 
 @lru_cache(maxsize=1)
@@ -91,31 +116,132 @@ def load_catalog(dirs: Iterable[Path] | None = None) -> list[LoadedManifest]:
     return loaded
 
 
-OAUTH_OVERRIDE_KEYS = ("authorization_url", "token_url", "revoke_url")
+# --- The typed manifest -------------------------------------------------------------------------------------------
 
 
-def apply_overrides(manifest: dict[str, Any], overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The manifest as this deployment sees it: PATCHBAY_CATALOG_OVERRIDES[slug] applied on top."""
-    if overrides is None:
-        overrides = settings.PATCHBAY_CATALOG_OVERRIDES.get(manifest["slug"]) or {}
-    if not overrides:
-        return manifest
-    merged = copy.deepcopy(manifest)
-    if "base_url" in overrides:
-        # One host for everything the connector calls: scheme- and action-level hosts (Jira's OAuth API
-        # gateway, Google Drive) follow the override too, so a test server or sandbox sees every request.
-        merged["base_url"] = overrides["base_url"]
-        for scheme in merged["auth_schemes"]:
-            if "base_url" in scheme:
-                scheme["base_url"] = overrides["base_url"]
-        for entity in merged.get("entities", {}).values():
-            for action in entity.get("actions", {}).values():
-                if "base_url" in action:
-                    action["base_url"] = overrides["base_url"]
-    for scheme in merged["auth_schemes"]:
-        oauth = scheme.get("oauth")
-        if oauth is not None:
-            for key in OAUTH_OVERRIDE_KEYS:
-                if key in overrides:
-                    oauth[key] = overrides[key]
-    return merged
+def build_manifest(data: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> Manifest:
+    """The typed manifest of validated manifest data, as this deployment sees it.
+
+    `overrides` is PATCHBAY_CATALOG_OVERRIDES[slug]: `base_url` replaces the manifest's base_url and also every scheme-
+    and action-level one (Jira's OAuth API gateway, Google Drive), so a test server or sandbox sees every request;
+    `authorization_url`, `token_url` and `revoke_url` replace those of every OAuth scheme."""
+    overrides = overrides or {}
+    return Manifest(
+        definition_id=data["definition_id"],
+        slug=data["slug"],
+        name=data["name"],
+        version=str(data["version"]),
+        base_url=overrides.get("base_url", data["base_url"]),
+        auth_schemes=tuple(_auth_scheme(scheme, overrides) for scheme in data["auth_schemes"]),
+        entities=MappingProxyType(
+            {name: _entity(name, entity, overrides) for name, entity in data["entities"].items()}
+        ),
+        description=data.get("description", ""),
+        icon=data.get("icon", ""),
+        docs_url=data.get("docs_url"),
+        allowed_hosts=tuple(data.get("allowed_hosts") or ()),
+        headers=MappingProxyType(dict(data.get("headers") or {})),
+        config_schema=data.get("config_schema"),
+        rate_limit=RateLimit(**_known(RateLimit, data.get("rate_limit"))),
+        errors=_error_spec(data.get("errors")),
+        check=Check(**_known(Check, data["check"])) if data.get("check") else None,
+        idempotency_header=data.get("idempotency_header"),
+        query_arrays=data.get("query_arrays", "repeat"),
+    )
+
+
+def _known(cls: type, data: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The keys of `data` that are fields of the dataclass `cls` (validation has already refused the rest)."""
+    names = {f.name for f in fields(cls)}
+    return {key: value for key, value in (data or {}).items() if key in names}
+
+
+def _overridden_url(data: Mapping[str, Any], overrides: Mapping[str, Any]) -> str | None:
+    """A scheme's or action's own base_url, replaced by the deployment's base_url override when it has one."""
+    if "base_url" in data and "base_url" in overrides:
+        return overrides["base_url"]
+    return data.get("base_url")
+
+
+def _auth_scheme(data: Mapping[str, Any], overrides: Mapping[str, Any]) -> AuthScheme:
+    return AuthScheme(
+        key=data["key"],
+        title=data["title"],
+        type=data["type"],
+        credentials_schema=data["credentials_schema"],
+        apply=tuple(ApplyRule(**_known(ApplyRule, rule)) for rule in data["apply"]),
+        description=data.get("description", ""),
+        base_url=_overridden_url(data, overrides),
+        oauth=build_oauth_spec(data["oauth"], overrides) if data.get("oauth") else None,
+    )
+
+
+def build_oauth_spec(data: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> OAuthSpec:
+    """The typed `oauth` block of an auth scheme; `overrides` may replace its URLs (PATCHBAY_CATALOG_OVERRIDES)."""
+    overrides = overrides or {}
+    values = {**_known(OAuthSpec, data), **{key: overrides[key] for key in OAuthSpec.URL_KEYS if key in overrides}}
+    values["scopes"] = tuple(values.get("scopes") or ())
+    values["scope_separator"] = values.get("scope_separator") or " "
+    values["scope_param"] = values.get("scope_param") or "scope"
+    values["authorize_params"] = MappingProxyType(dict(values.get("authorize_params") or {}))
+    values["token_response_fields"] = tuple(values.get("token_response_fields") or ())
+    return OAuthSpec(**values)
+
+
+def _entity(name: str, data: Mapping[str, Any], overrides: Mapping[str, Any]) -> Entity:
+    actions = {key: _action(name, key, action, overrides) for key, action in data["actions"].items()}
+    return Entity(name=name, actions=MappingProxyType(actions), description=data.get("description", ""))
+
+
+def _action(entity: str, name: str, data: Mapping[str, Any], overrides: Mapping[str, Any]) -> Action:
+    graphql = data.get("graphql")
+    return Action(
+        entity=entity,
+        name=name,
+        method=data["method"],
+        path=data["path"],
+        description=data.get("description", ""),
+        body=data.get("body"),
+        graphql_query=graphql.get("query", "") if graphql else None,
+        headers=MappingProxyType(dict(data.get("headers") or {})),
+        params=data.get("params"),
+        records=data.get("records"),
+        pagination=Pagination(**_known(Pagination, data.get("pagination"))),
+        base_url=_overridden_url(data, overrides),
+        idempotent=data.get("idempotent"),
+        read_only=data.get("read_only"),
+        defaults=data.get("defaults") or {},
+    )
+
+
+def _error_spec(data: Mapping[str, Any] | None) -> ErrorSpec:
+    values = _known(ErrorSpec, data)
+    values["codes"] = MappingProxyType(dict(values.get("codes") or {}))
+    values["graphql"] = bool(values.get("graphql"))
+    return ErrorSpec(**values)
+
+
+# (definition id, updated_at, overrides) -> (the manifest_json it was built from, the typed manifest). Every catalog
+# change saves the row and bumps updated_at, so hot paths can defer manifest_json and never read or parse it.
+_MANIFESTS: dict[tuple[str, Any, str], tuple[str, Manifest]] = {}
+_MANIFESTS_LIMIT = 512
+
+
+def manifest_for(definition: ConnectorDefinition) -> Manifest:
+    """The typed manifest of a definition row with this deployment's PATCHBAY_CATALOG_OVERRIDES applied.
+
+    Built once per process and shared: cached by (definition id, updated_at, overrides)."""
+    overrides = settings.PATCHBAY_CATALOG_OVERRIDES.get(definition.slug) or {}
+    key = (str(definition.pk), definition.updated_at, json.dumps(overrides, sort_keys=True))
+    saved = definition.updated_at is not None
+    cached = _MANIFESTS.get(key) if saved else None
+    # When the text is loaded anyway, it is the truth (an edit not saved yet, say).
+    loaded = "manifest_json" not in definition.get_deferred_fields()
+    if cached is None or (loaded and cached[0] != definition.manifest_json):
+        text = definition.manifest_json  # reads a deferred field once
+        cached = (text, build_manifest(json.loads(text), overrides))
+        if saved:
+            if len(_MANIFESTS) >= _MANIFESTS_LIMIT:
+                _MANIFESTS.clear()
+            _MANIFESTS[key] = cached
+    return cached[1]

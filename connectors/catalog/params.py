@@ -10,6 +10,20 @@ from typing import Any
 
 from connectors.validation import schema_errors
 
+from .manifest import Action, Manifest, UnknownOperation
+
+__all__ = [
+    "CURSOR_PARAM",
+    "CURSOR_SCHEMA",
+    "LOCATIONS",
+    "LOCATION_KEY",
+    "UnknownOperation",
+    "action_params_schema",
+    "describe_actions",
+    "public_params_schema",
+    "validate_params",
+]
+
 CURSOR_PARAM = "cursor"
 CURSOR_SCHEMA: dict[str, Any] = {
     "type": "string",
@@ -22,88 +36,46 @@ LOCATION_KEY = "in"
 LOCATIONS = ("path", "query", "body", "header")
 
 
-class UnknownOperation(LookupError):
-    """No such entity or action. `available` maps each entity to its action names."""
-
-    code = "unknown_operation"
-
-    def __init__(self, entity: str, action: str | None, available: dict[str, list[str]]) -> None:
-        self.entity = entity
-        self.action = action
-        self.available = available
-        if entity not in available:
-            message = f"Unknown entity {entity!r}. Available entities: {', '.join(sorted(available)) or 'none'}."
-        else:
-            message = (
-                f"Unknown action {action!r} for entity {entity!r}. Available actions: {', '.join(available[entity])}."
-            )
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
-
-
-def available_operations(manifest: dict[str, Any]) -> dict[str, list[str]]:
-    return {name: list(entity.get("actions", {})) for name, entity in manifest.get("entities", {}).items()}
-
-
-def get_action(manifest: dict[str, Any], entity: str, action: str) -> dict[str, Any]:
-    entities = manifest.get("entities") or {}
-    spec = (entities.get(entity) or {}).get("actions", {}).get(action) if isinstance(entity, str) else None
-    if not isinstance(spec, dict):
-        raise UnknownOperation(str(entity), str(action), available_operations(manifest))
-    return spec
-
-
-def is_read_only(action_spec: dict[str, Any]) -> bool:
-    """Whether running the action twice is harmless: GET/HEAD and GraphQL queries unless the manifest says."""
-    if "read_only" in action_spec:
-        return bool(action_spec["read_only"])
-    if action_spec.get("method") in ("GET", "HEAD"):
-        return True
-    query = (action_spec.get("graphql") or {}).get("query", "")
-    return action_spec.get("body") == "graphql" and not query.lstrip().startswith("mutation")
-
-
-def is_paginated(action_spec: dict[str, Any]) -> bool:
-    return (action_spec.get("pagination") or {}).get("type", "none") != "none"
-
-
-def action_params_schema(manifest: dict[str, Any], entity: str, action: str) -> dict[str, Any]:
-    """The params JSON schema callers see. Closed (additionalProperties false) unless the manifest opens it;
-    paginated actions get a `cursor` property."""
-    spec = get_action(manifest, entity, action)
-    schema = copy.deepcopy(spec.get("params") or {"type": "object", "properties": {}})
+def public_params_schema(action: Action) -> dict[str, Any]:
+    """The params JSON schema callers see (a fresh copy). Closed (additionalProperties false) unless the manifest
+    opens it; paginated actions get a `cursor` property."""
+    schema = copy.deepcopy(action.params or {"type": "object", "properties": {}})
     schema.setdefault("type", "object")
     schema.setdefault("properties", {})
     schema.setdefault("additionalProperties", False)
-    if is_paginated(spec) and CURSOR_PARAM not in schema["properties"]:
+    if action.is_paginated and CURSOR_PARAM not in schema["properties"]:
         schema["properties"][CURSOR_PARAM] = dict(CURSOR_SCHEMA)
     return schema
 
 
-def describe_actions(manifest: dict[str, Any]) -> dict[str, Any]:
+def action_params_schema(manifest: Manifest, entity: str, action: str) -> dict[str, Any]:
+    return public_params_schema(manifest.action(entity, action))
+
+
+def describe_actions(manifest: Manifest) -> dict[str, Any]:
     """entities -> actions -> {description, method, params, paginated} for the public API."""
-    out: dict[str, Any] = {}
-    for name, entity in (manifest.get("entities") or {}).items():
-        actions = {}
-        for action_name, spec in entity.get("actions", {}).items():
-            actions[action_name] = {
-                "description": spec.get("description", ""),
-                "method": spec.get("method", "GET"),
-                "params": action_params_schema(manifest, name, action_name),
-                "paginated": is_paginated(spec),
-            }
-        out[name] = {"description": entity.get("description", ""), "actions": actions}
-    return out
+    return {
+        name: {
+            "description": entity.description,
+            "actions": {
+                action.name: {
+                    "description": action.description,
+                    "method": action.method,
+                    "params": public_params_schema(action),
+                    "paginated": action.is_paginated,
+                }
+                for action in entity.actions.values()
+            },
+        }
+        for name, entity in manifest.entities.items()
+    }
 
 
 def _errors(schema: dict[str, Any], params: Any) -> list[dict[str, str]]:
     return [error.as_dict() for error in schema_errors(schema, params, prefix="params")]
 
 
-def validate_params(manifest: dict[str, Any], entity: str, action: str, params: Any) -> list[dict[str, str]]:
+def validate_params(manifest: Manifest, entity: str, action: str, params: Any) -> list[dict[str, str]]:
     """Field errors as dicts {"field": "params.<path>", "message", "error_code"}; empty when valid.
 
     error_code is one of required, unknown_field, invalid_type, invalid_choice, invalid_value.

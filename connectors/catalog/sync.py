@@ -7,13 +7,13 @@ from collections.abc import Callable
 
 from django.db import transaction
 
+from connectors.models import ConnectorDefinition
+
 from .loader import ManifestError, load_catalog
 
 
 @transaction.atomic
 def sync_catalog(*, verbosity: int = 1, write: Callable[[str], object] = print) -> dict[str, int]:
-    from connectors.models import ConnectorDefinition
-
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     for loaded in load_catalog():
         data = loaded.data

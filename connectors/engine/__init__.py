@@ -1,11 +1,12 @@
 """The HTTP execution engine: runs a catalog manifest's action against the vendor API (docs/catalog.md).
 
-Pure Python + requests; no ORM. Callers pass decrypted credentials and the connector's replication_config.
+Pure Python + requests; no ORM, no settings. Callers pass the typed manifest, decrypted credentials, the connector's
+replication_config, and the limits and http-allowed hosts of this deployment.
 """
 
 from __future__ import annotations
 
-from connectors.catalog.params import UnknownOperation
+from connectors.catalog.manifest import UnknownOperation
 
 from .errors import (
     BadRequest,
@@ -20,14 +21,16 @@ from .errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from .executor import OperationResult, execute_operation, resolve_base_url
-from .http import new_session, shared_session
+from .executor import OperationResult, execute_operation
+from .http import Limits, new_session, shared_session
+from .urls import resolve_base_url
 
 __all__ = [
     "BadRequest",
     "ConnectionFailed",
     "CredentialsRejected",
     "InvalidResponse",
+    "Limits",
     "NotFoundUpstream",
     "OperationInputError",
     "OperationResult",

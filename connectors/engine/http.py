@@ -1,18 +1,23 @@
-"""The HTTP transport: one pooled session, one attempt at a time, bounded reads, same-origin redirects only."""
+"""The one HTTP helper of the engine and the OAuth client: a pooled session, one attempt at a time with a timeout,
+bounded reads, same-origin redirects only, `Retry-After` and rate-limit reset parsing, secret scrubbing.
+
+Limits are passed in (`Limits`); nothing here reads settings.
+"""
 
 from __future__ import annotations
 
 import email.utils
 import logging
 import math
-import random
 import re
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -24,6 +29,19 @@ USER_AGENT = "Patchbay/1.0 (+https://patchbay.dev)"
 CHUNK_SIZE = 64 * 1024
 MAX_REDIRECTS = 5
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+REDACTED = "[redacted]"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds on one upstream operation. Callers build it (connectors.execution.upstream_limits reads the
+    PATCHBAY_UPSTREAM_* settings); the defaults are those settings' defaults."""
+
+    timeout: float = 20.0  # seconds per attempt (connect and each read)
+    max_attempts: int = 4  # attempts in all, on network errors, 429 and 5xx
+    max_retry_seconds: float = 30.0  # total time slept between attempts
+    max_body_bytes: int = 10 * 1024 * 1024  # larger response bodies are refused
+
 
 _session: requests.Session | None = None
 _session_lock = threading.Lock()
@@ -40,6 +58,8 @@ NO_AUTH = _NoAuth()
 
 
 def new_session(pool_size: int = 32) -> requests.Session:
+    """One session for every host: urllib3 keeps a connection pool per host (the `pool_size` most recent hosts, each
+    keeping up to `pool_size` connections): calls to one vendor reuse its connections without holding up another's."""
     session = requests.Session()
     adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
     session.mount("https://", adapter)
@@ -65,6 +85,15 @@ class RawResponse:
     headers: Any  # requests' case-insensitive dict
     content: bytes
     url: str
+    reason: str = ""
+
+    def text(self) -> str:
+        """The body as text: the charset the response names, else UTF-8 (undecodable bytes replaced)."""
+        charset = requests.utils.get_encoding_from_headers(self.headers or {}) or "utf-8"
+        try:
+            return self.content.decode(charset, errors="replace")
+        except LookupError:  # a charset Python does not know
+            return self.content.decode("utf-8", errors="replace")
 
 
 def origin_of(url: str) -> str:
@@ -101,17 +130,18 @@ def send_once(
                 target = urljoin(url, location)
                 if origin_of(target) != origin_of(url):
                     # Following would hand our Authorization (or query credential) to a host the manifest never named.
-                    return RawResponse(response.status_code, response.headers, b"", url)
+                    return RawResponse(response.status_code, response.headers, b"", url, response.reason or "")
                 present = {k for k, _ in parse_qsl(urlsplit(target).query, keep_blank_values=True)}
                 missing = {k: v for k, v in (auth_query or {}).items() if k not in present}
                 if missing:
                     target += ("&" if "?" in target else "?") + urlencode(missing)
                 url = target
                 continue
-            return RawResponse(response.status_code, response.headers, _read_bounded(response, max_body_bytes), url)
+            content = _read_bounded(response, max_body_bytes)
+            return RawResponse(response.status_code, response.headers, content, url, response.reason or "")
         finally:
             response.close()
-    return RawResponse(response.status_code, response.headers, b"", url)
+    return RawResponse(response.status_code, response.headers, b"", url, response.reason or "")
 
 
 def _read_bounded(response: requests.Response, max_body_bytes: int) -> bytes:
@@ -190,8 +220,6 @@ def parse_reset(value: str | None, fmt: str | None, *, now: float | None = None)
             if fmt == "http_date":
                 when = email.utils.parsedate_to_datetime(value)
             else:
-                from datetime import datetime
-
                 when = datetime.fromisoformat(value.replace("Z", "+00:00"))
             return max(0.0, when.timestamp() - now)
         number = float(value)
@@ -203,9 +231,20 @@ def parse_reset(value: str | None, fmt: str | None, *, now: float | None = None)
     return max(0.0, number - now) if number > 10**9 else max(0.0, number)
 
 
-def backoff_delay(attempt: int, *, base: float = 0.5, cap: float = 8.0) -> float:
-    """Exponential backoff with full jitter (attempt 1 is the first retry)."""
-    return random.uniform(0, min(cap, base * (2 ** (attempt - 1))))
+def secret_forms(values: Iterable[str | None]) -> list[str]:
+    """The values and their URL-encoded forms (a vendor may echo what it was sent, encoded), longest first, so a
+    secret that contains another is replaced whole."""
+    plain = {value for value in values if value}
+    encoded = {enc(value) for value in plain for enc in (lambda v: quote(v, safe=""), quote_plus)}
+    return sorted(plain | encoded, key=len, reverse=True)
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every secret replaced by [redacted]: for messages built from what a vendor answered."""
+    for secret in secrets:
+        if secret and secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
 
 
 class RedactQueryFilter(logging.Filter):

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from connectors.catalog.manifest import Pagination
+
 from .errors import OperationInputError
 from .util import dig, set_dotted
 
@@ -78,29 +80,27 @@ def safe_next_path(candidate: str, *, required_prefix: str) -> str:
 
 
 def place_cursor(
-    pagination: dict[str, Any], cursor: str, *, body_kind: str, method: str, required_prefix: str
+    pagination: Pagination, cursor: str, *, body_kind: str, method: str, required_prefix: str
 ) -> CursorPlacement:
     if len(cursor) > MAX_CURSOR_LENGTH:
         raise _bad_cursor("This cursor is too long.")
-    kind = pagination.get("type", "none")
+    kind = pagination.type
     placement = CursorPlacement()
     if kind == "link_header":
         placement.replace_query = decode_link_token(cursor)
     elif kind == "cursor":
-        name = pagination.get("cursor_param", "cursor")
-        where = pagination.get("cursor_in") or (
-            "body" if method not in ("GET", "DELETE") and body_kind != "none" else "query"
-        )
+        name = pagination.cursor_param
+        where = pagination.cursor_in or ("body" if method not in ("GET", "DELETE") and body_kind != "none" else "query")
         if where == "body":
             set_dotted(placement.body, name, cursor)
         else:
             placement.query[name] = cursor
     elif kind == "graphql":
-        placement.variables[pagination.get("cursor_variable", "after")] = cursor
+        placement.variables[pagination.cursor_variable] = cursor
     elif kind == "offset":
         if not re.fullmatch(r"\d{1,12}", cursor):
             raise _bad_cursor()
-        placement.query[pagination.get("offset_param", "offset")] = int(cursor)
+        placement.query[pagination.offset_param] = int(cursor)
     elif kind == "next_url":
         placement.path_override = safe_next_path(cursor, required_prefix=required_prefix)
     else:
@@ -133,7 +133,7 @@ def _truthy_cursor(value: Any) -> str | None:
 
 
 def page_info(
-    pagination: dict[str, Any],
+    pagination: Pagination,
     *,
     body: Any,
     headers: Any,
@@ -145,49 +145,65 @@ def page_info(
     drop_query_names: set[str],
     secrets: list[str],
 ) -> PageInfo:
-    kind = pagination.get("type", "none")
+    kind = pagination.type
     if kind == "link_header":
-        nxt = parse_link_header(headers.get("Link") or headers.get("link")).get("next")
-        if not nxt:
-            return PageInfo()
-        query = [
-            (k, v)
-            for k, v in parse_qsl(urlsplit(nxt).query, keep_blank_values=True)
-            if k not in drop_query_names and v not in secrets
-        ]
-        return PageInfo(True, encode_link_token(query))
+        return _link_header_info(headers, drop_query_names, secrets)
     if kind == "cursor":
-        cursor = _truthy_cursor(dig(body, pagination.get("next_cursor", "next_cursor")))
-        if pagination.get("has_more"):
-            more = dig(body, pagination["has_more"])
-            has_next = bool(more) and cursor is not None
-        else:
-            has_next = cursor is not None
-        return PageInfo(has_next, cursor if has_next else None)
+        return _cursor_info(pagination, body)
     if kind == "graphql":
-        info = dig(body, pagination.get("page_info", "pageInfo")) or {}
-        if not isinstance(info, dict):
-            return PageInfo()
-        cursor = _truthy_cursor(info.get("endCursor"))
-        has_next = bool(info.get("hasNextPage")) and cursor is not None
-        return PageInfo(has_next, cursor if has_next else None)
+        return _graphql_info(pagination, body)
     if kind == "offset":
         return _offset_info(pagination, body, records, request_query, default_limit)
     if kind == "next_url":
-        raw = dig(body, pagination.get("next_url", "next"))
-        done = dig(body, pagination["done"]) if pagination.get("done") else None
-        if not isinstance(raw, str) or not raw or done is True:
-            return PageInfo()
-        parts = urlsplit(raw)
-        if parts.scheme or parts.netloc:
-            if f"{parts.scheme}://{parts.netloc}".lower() != origin.lower():
-                return PageInfo()
-            raw = parts.path + (f"?{parts.query}" if parts.query else "")
-        try:
-            return PageInfo(True, safe_next_path(raw, required_prefix=required_prefix))
-        except OperationInputError:
-            return PageInfo()
+        return _next_url_info(pagination, body, origin, required_prefix)
     return PageInfo()
+
+
+def _link_header_info(headers: Any, drop_query_names: set[str], secrets: list[str]) -> PageInfo:
+    nxt = parse_link_header(headers.get("Link") or headers.get("link")).get("next")
+    if not nxt:
+        return PageInfo()
+    query = [
+        (k, v)
+        for k, v in parse_qsl(urlsplit(nxt).query, keep_blank_values=True)
+        if k not in drop_query_names and v not in secrets
+    ]
+    return PageInfo(True, encode_link_token(query))
+
+
+def _cursor_info(pagination: Pagination, body: Any) -> PageInfo:
+    cursor = _truthy_cursor(dig(body, pagination.next_cursor))
+    if pagination.has_more:
+        more = dig(body, pagination.has_more)
+        has_next = bool(more) and cursor is not None
+    else:
+        has_next = cursor is not None
+    return PageInfo(has_next, cursor if has_next else None)
+
+
+def _graphql_info(pagination: Pagination, body: Any) -> PageInfo:
+    info = dig(body, pagination.page_info) or {}
+    if not isinstance(info, dict):
+        return PageInfo()
+    cursor = _truthy_cursor(info.get("endCursor"))
+    has_next = bool(info.get("hasNextPage")) and cursor is not None
+    return PageInfo(has_next, cursor if has_next else None)
+
+
+def _next_url_info(pagination: Pagination, body: Any, origin: str, required_prefix: str) -> PageInfo:
+    raw = dig(body, pagination.next_url)
+    done = dig(body, pagination.done) if pagination.done else None
+    if not isinstance(raw, str) or not raw or done is True:
+        return PageInfo()
+    parts = urlsplit(raw)
+    if parts.scheme or parts.netloc:
+        if f"{parts.scheme}://{parts.netloc}".lower() != origin.lower():
+            return PageInfo()
+        raw = parts.path + (f"?{parts.query}" if parts.query else "")
+    try:
+        return PageInfo(True, safe_next_path(raw, required_prefix=required_prefix))
+    except OperationInputError:
+        return PageInfo()
 
 
 def _as_int(value: Any) -> int | None:
@@ -201,10 +217,10 @@ def _as_int(value: Any) -> int | None:
 
 
 def _offset_info(
-    pagination: dict[str, Any], body: Any, records: Any, request_query: dict[str, Any], default_limit: int | None
+    pagination: Pagination, body: Any, records: Any, request_query: dict[str, Any], default_limit: int | None
 ) -> PageInfo:
-    offset_param = pagination.get("offset_param", "offset")
-    limit_param = pagination.get("limit_param", "limit")
+    offset_param = pagination.offset_param
+    limit_param = pagination.limit_param
     offset = _as_int(dig(body, offset_param)) if isinstance(body, dict) else None
     if offset is None:
         offset = _as_int(request_query.get(offset_param)) or 0
@@ -216,8 +232,8 @@ def _offset_info(
     count = len(records) if isinstance(records, list) else 0
     if count == 0:
         return PageInfo()
-    is_last = dig(body, pagination["is_last"]) if pagination.get("is_last") else None
-    total = _as_int(dig(body, pagination["total"])) if pagination.get("total") else None
+    is_last = dig(body, pagination.is_last) if pagination.is_last else None
+    total = _as_int(dig(body, pagination.total)) if pagination.total else None
     if isinstance(is_last, bool):
         has_next = not is_last
     elif total is not None:

@@ -1,12 +1,13 @@
-"""Small helpers shared by the engine modules: dotted paths, templates, credential scrubbing."""
+"""Small helpers shared by the engine modules: dotted paths, credential templates, credential values."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\-\[\]]*)\}")
+from connectors.catalog.templates import PLACEHOLDER
+
 _MISSING = object()
 
 
@@ -37,10 +38,6 @@ def set_dotted(target: dict[str, Any], path: str, value: Any) -> None:
             target[part] = nxt
         target = nxt
     target[parts[-1]] = value
-
-
-def placeholders(template: str) -> list[str]:
-    return PLACEHOLDER.findall(template)
 
 
 def render(template: str, values: Mapping[str, Any]) -> str:
@@ -77,10 +74,3 @@ def secret_values(credentials: Mapping[str, Any] | None) -> list[str]:
 
     walk(credentials or {})
     return sorted(set(found), key=len, reverse=True)
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret and secret in text:
-            text = text.replace(secret, "[redacted]")
-    return text

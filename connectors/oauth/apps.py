@@ -3,11 +3,15 @@ deployment default from the environment (PATCHBAY_OAUTH_<SLUG>_CLIENT_ID / _CLIE
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from typing import Any
 
 from connectors import crypto
+from connectors.catalog.manifest import AuthScheme, Manifest, OAuthSpec
+from connectors.engine.urls import resolve_base_url
+from connectors.hosts import allow_http_hosts
 from connectors.models import ConnectorDefinition, OAuthApp
 from workspaces.models import Workspace
 
@@ -45,22 +49,21 @@ def oauth_client_for(
     return None
 
 
-OAUTH_URL_KEYS = ("authorization_url", "token_url", "revoke_url")
-
-
 def oauth_endpoints(
-    scheme: dict[str, Any], manifest: dict[str, Any], config: dict[str, Any], credentials: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """The scheme's `oauth` block with per-connection placeholders filled (Zendesk's {config.subdomain})."""
-    from connectors.engine import resolve_base_url
-
-    oauth = dict(scheme["oauth"])
-    for key in OAUTH_URL_KEYS:
-        if oauth.get(key) and "{" in oauth[key]:
-            oauth[key] = resolve_base_url(
-                oauth[key],
-                config_schema=manifest.get("config_schema"),
-                config=config or {},
-                credentials=credentials or {},
-            )
-    return oauth
+    scheme: AuthScheme, manifest: Manifest, config: dict[str, Any], credentials: dict[str, Any] | None = None
+) -> OAuthSpec:
+    """The scheme's OAuth block with per-connection placeholders filled (Zendesk's {config.subdomain})."""
+    if scheme.oauth is None:
+        raise ValueError(f"auth scheme {scheme.key!r} has no OAuth block")
+    filled = {
+        key: resolve_base_url(
+            url,
+            config=config or {},
+            credentials=credentials or {},
+            config_defaults=manifest.config_defaults,
+            allow_http_hosts=allow_http_hosts(),
+        )
+        for key, url in scheme.oauth.urls().items()
+        if "{" in url
+    }
+    return dataclasses.replace(scheme.oauth, **filled)

@@ -1,7 +1,8 @@
 """The provider-facing OAuth 2.0 client: authorization URLs, code exchange, refresh, revocation.
 
-Pure functions over ``requests``; no database access. ``oauth`` is a manifest's ``oauth`` block
-(``manifest.schema.json`` ``$defs.oauth``) with any ``{config.x}`` placeholders already rendered.
+Pure functions over the engine's HTTP helper (``connectors.engine.http``: pooled session, timeout, bounded body,
+secret scrubbing, ``Retry-After``); no database access. ``oauth`` is a scheme's typed ``OAuthSpec`` with any
+``{config.x}`` placeholders already filled (``connectors.oauth.apps.oauth_endpoints``).
 
 Errors are ``OAuthError``. ``permanent`` separates "this grant or client will never work again, ask the user to
 re-authorise" (invalid_grant, invalid_client, unauthorized_client and other 4xx answers) from "try again later"
@@ -22,13 +23,18 @@ from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlu
 
 import requests
 
+from connectors.catalog.manifest import OAuthSpec
+from connectors.engine import http
+from connectors.engine.errors import ResponseTooLarge
+
 DEFAULT_TIMEOUT = 10
 USER_AGENT = "Patchbay-OAuth/1"
 PERMANENT_ERRORS = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
 # Codes some providers send with a 4xx (or GitHub with a 200) that still mean "try again later".
 TRANSIENT_ERRORS = frozenset({"temporarily_unavailable", "server_error", "slow_down", "rate_limited"})
 MAX_DESCRIPTION_LENGTH = 300
-REDACTED = "[redacted]"
+# Token and revocation answers are a few hundred bytes; anything near this is not one.
+MAX_RESPONSE_BYTES = 1024 * 1024
 
 
 class OAuthError(Exception):
@@ -106,7 +112,7 @@ def new_state() -> str:
 
 
 def build_authorization_url(
-    oauth: dict[str, Any],
+    oauth: OAuthSpec,
     *,
     client_id: str,
     redirect_uri: str,
@@ -118,21 +124,21 @@ def build_authorization_url(
 
     PKCE is on unless the manifest says ``pkce: false`` (RFC 9700 recommends it for every client).
     """
-    pkce = oauth.get("pkce", True)
+    pkce = oauth.pkce
     if pkce and not code_challenge:
         raise ValueError("this provider uses PKCE: pass code_challenge (see generate_pkce_pair)")
-    params: dict[str, str] = dict(oauth.get("authorize_params") or {})
-    requested = (oauth.get("scopes") or []) if scopes is None else scopes
+    params: dict[str, str] = dict(oauth.authorize_params)
+    requested = list(oauth.scopes) if scopes is None else scopes
     if isinstance(requested, str):
         requested = requested.replace(",", " ").split()
     if requested:
-        params[oauth.get("scope_param") or "scope"] = (oauth.get("scope_separator") or " ").join(requested)
+        params[oauth.scope_param or "scope"] = (oauth.scope_separator or " ").join(requested)
     # Set last so authorize_params in a manifest can never replace the parameters the flow depends on.
     params.update(response_type="code", client_id=client_id, redirect_uri=redirect_uri, state=state)
     if pkce:
         params.update(code_challenge=code_challenge, code_challenge_method="S256")
 
-    parts = urlsplit(oauth["authorization_url"])
+    parts = urlsplit(oauth.authorization_url)
     query = parse_qsl(parts.query, keep_blank_values=True) + list(params.items())
     # %20 rather than "+" for spaces: several providers read "+" in scope literally.
     return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))
@@ -142,7 +148,7 @@ def build_authorization_url(
 
 
 def exchange_code(
-    oauth: dict[str, Any],
+    oauth: OAuthSpec,
     *,
     client_id: str,
     client_secret: str,
@@ -157,7 +163,7 @@ def exchange_code(
         params["code_verifier"] = code_verifier
     data = _client_request(
         oauth,
-        oauth["token_url"],
+        oauth.token_url,
         params,
         client_id=client_id,
         client_secret=client_secret,
@@ -169,7 +175,7 @@ def exchange_code(
 
 
 def refresh_access_token(
-    oauth: dict[str, Any],
+    oauth: OAuthSpec,
     *,
     client_id: str,
     client_secret: str,
@@ -180,7 +186,7 @@ def refresh_access_token(
     """Refresh. The result's ``refresh_token`` is None when the provider sent none: keep the old one then."""
     data = _client_request(
         oauth,
-        oauth["token_url"],
+        oauth.token_url,
         {"grant_type": "refresh_token", "refresh_token": refresh_token},
         client_id=client_id,
         client_secret=client_secret,
@@ -192,7 +198,7 @@ def refresh_access_token(
 
 
 def revoke_token(
-    oauth: dict[str, Any],
+    oauth: OAuthSpec,
     *,
     client_id: str,
     client_secret: str,
@@ -202,7 +208,7 @@ def revoke_token(
     session: requests.Session | None = None,
 ) -> bool:
     """RFC 7009 revocation. False, without a request, when the provider has no revoke_url; True once revoked."""
-    revoke_url = oauth.get("revoke_url")
+    revoke_url = oauth.revoke_url
     if not revoke_url:
         return False
     params = {"token": token}
@@ -223,7 +229,7 @@ def revoke_token(
 
 
 def _client_request(
-    oauth: dict[str, Any],
+    oauth: OAuthSpec,
     url: str,
     params: dict[str, str],
     *,
@@ -234,33 +240,29 @@ def _client_request(
     session: requests.Session | None,
     expect_body: bool = True,
 ) -> dict[str, Any]:
-    headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
-    body = dict(params)
-    if oauth.get("client_auth", "basic") == "basic":
-        # RFC 6749 2.3.1: form-urlencode id and secret before Base64, so ":" or non-ASCII survive.
-        credentials = f"{quote_plus(client_id)}:{quote_plus(client_secret)}".encode()
-        headers["Authorization"] = "Basic " + base64.b64encode(credentials).decode("ascii")
-    else:
-        body.update(client_id=client_id, client_secret=client_secret)
-    request_kwargs: dict[str, Any] = {"headers": headers, "timeout": timeout, "allow_redirects": False}
-    if oauth.get("token_body") == "json":
-        request_kwargs["json"] = body
-    else:
-        request_kwargs["data"] = body
-
+    headers, payload = _client_payload(oauth, params, client_id=client_id, client_secret=client_secret)
     host = urlsplit(url).netloc
-    secret_values = [s for s in (client_secret, *secrets_sent) if s]
     try:
-        response = (session or requests).post(url, **request_kwargs)
+        raw = http.send_once(
+            session or http.shared_session(),
+            method="POST",
+            url=url,
+            headers=headers,
+            body=payload,
+            timeout=timeout,
+            max_body_bytes=MAX_RESPONSE_BYTES,
+        )
+    except ResponseTooLarge as exc:
+        raise OAuthError("invalid_response", f"oversized answer from {host}", exc.status_code, False) from None
     except requests.Timeout as exc:
         raise OAuthError("timeout", f"no answer from {host} within {timeout} s", None, False) from exc
     except requests.RequestException as exc:
         raise OAuthError("network_error", f"{type(exc).__name__} talking to {host}", None, False) from exc
 
-    data = _parse_body(response)
-    status = response.status_code
+    data = _parse_body(raw)
+    status = raw.status_code
     if status >= 400 or (data is not None and "error" in data and "access_token" not in data):
-        raise _error_from_response(response, data, secret_values)
+        raise _error_from_response(raw, data, http.secret_forms([client_secret, *secrets_sent]))
     if not expect_body:
         return data or {}
     if data is None:
@@ -268,12 +270,31 @@ def _client_request(
     return data
 
 
-def _parse_body(response: requests.Response) -> dict[str, Any] | None:
+def _client_payload(
+    oauth: OAuthSpec, params: dict[str, str], *, client_id: str, client_secret: str
+) -> tuple[dict[str, str], bytes]:
+    """Headers and body of a token or revocation request, with the client authenticated as the provider wants."""
+    headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+    body = dict(params)
+    if oauth.client_auth == "basic":
+        # RFC 6749 2.3.1: form-urlencode id and secret before Base64, so ":" or non-ASCII survive.
+        credentials = f"{quote_plus(client_id)}:{quote_plus(client_secret)}".encode()
+        headers["Authorization"] = "Basic " + base64.b64encode(credentials).decode("ascii")
+    else:
+        body.update(client_id=client_id, client_secret=client_secret)
+    if oauth.token_body == "json":  # noqa: S105 - an encoding name, not a credential
+        headers["Content-Type"] = "application/json"
+        return headers, json.dumps(body).encode()
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    return headers, urlencode(body).encode()
+
+
+def _parse_body(raw: http.RawResponse) -> dict[str, Any] | None:
     """JSON, or form-encoded (GitHub without Accept: JSON, some older providers); None when neither."""
-    text = response.text.strip()
+    text = raw.text().strip()
     if not text:
         return None
-    content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    content_type = (raw.headers.get("Content-Type") or "").split(";")[0].strip().lower()
     if content_type == "application/json" or content_type.endswith("+json") or text.startswith("{"):
         try:
             data = json.loads(text)
@@ -286,19 +307,16 @@ def _parse_body(response: requests.Response) -> dict[str, Any] | None:
     return None
 
 
-def _error_from_response(
-    response: requests.Response, data: dict[str, Any] | None, secret_values: list[str]
-) -> OAuthError:
-    status = response.status_code
-    retry_after = _retry_after(response.headers.get("Retry-After"))
+def _error_from_response(raw: http.RawResponse, data: dict[str, Any] | None, secret_values: list[str]) -> OAuthError:
+    status = raw.status_code
     error = str(data["error"]) if data and isinstance(data.get("error"), str) else None
     description = ""
     if data:
         raw_description = data.get("error_description") or data.get("message") or ""
-        description = _scrub(str(raw_description), secret_values)
+        description = _scrubbed(str(raw_description), secret_values)
     if error is None:
         error = "http_error"
-        description = description or response.reason or ""
+        description = description or raw.reason or ""
 
     if status >= 500 or status == 429 or error in TRANSIENT_ERRORS:
         permanent = False
@@ -307,32 +325,22 @@ def _error_from_response(
     else:
         # Any other 4xx (invalid_request, invalid_scope, unsupported_grant_type, ...) repeats on retry.
         permanent = 400 <= status < 500 or status == 200
-    return OAuthError(_scrub(error, secret_values), description, status, permanent, retry_after=retry_after)
+    retry_after = http.parse_retry_after(raw.headers.get("Retry-After"))
+    return OAuthError(_scrubbed(error, secret_values), description, status, permanent, retry_after=retry_after)
 
 
-def _scrub(text: str, secret_values: list[str]) -> str:
+def _scrubbed(text: str, secret_values: list[str]) -> str:
     """Providers sometimes echo what they were sent; never let that reach a message or a log."""
-    for value in secret_values:
-        text = text.replace(value, REDACTED)
-    return text[:MAX_DESCRIPTION_LENGTH]
+    return http.scrub(text, secret_values)[:MAX_DESCRIPTION_LENGTH]
 
 
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None  # an HTTP date; rare on token endpoints, and the caller's backoff covers it
-
-
-def _token_response(oauth: dict[str, Any], data: dict[str, Any]) -> TokenResponse:
+def _token_response(oauth: OAuthSpec, data: dict[str, Any]) -> TokenResponse:
     access_token = data.get("access_token")
     if not access_token or not isinstance(access_token, str):
         raise OAuthError("invalid_response", "token response without an access_token", 200, False)
     expires_in = _as_int(data.get("expires_in"))
     if expires_in is None:
-        expires_in = _as_int(oauth.get("default_expires_in"))
+        expires_in = _as_int(oauth.default_expires_in)
     scope = data.get("scope")
     if isinstance(scope, list):
         scope = " ".join(str(s) for s in scope)
@@ -342,7 +350,7 @@ def _token_response(oauth: dict[str, Any], data: dict[str, Any]) -> TokenRespons
         expires_in=expires_in,
         token_type=str(data.get("token_type") or "Bearer"),
         scope=scope if scope is None else str(scope),
-        extra={name: data[name] for name in oauth.get("token_response_fields") or [] if name in data},
+        extra={name: data[name] for name in oauth.token_response_fields if name in data},
     )
 
 

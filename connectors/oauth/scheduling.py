@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from connectors.catalog import manifest_for
 from connectors.models import Connector, ConnectorStatus
 
 REQUEUE_AFTER = timedelta(minutes=5)
@@ -55,10 +56,9 @@ def due_for_check(*, limit: int = 1000) -> list[Any]:
     )
     ids = []
     for connector in qs[: limit * 2]:
-        scheme = next(
-            (s for s in connector.definition.manifest["auth_schemes"] if s["key"] == connector.auth_scheme), None
-        )
-        if scheme and scheme["type"] != "oauth2" and connector.definition.manifest.get("check"):
+        manifest = manifest_for(connector.definition)
+        scheme = manifest.find_scheme(connector.auth_scheme)
+        if scheme and not scheme.is_oauth and manifest.check:
             ids.append(connector.pk)
         if len(ids) >= limit:
             break

@@ -15,17 +15,19 @@ from django.urls import reverse
 from django.utils import timezone
 
 from connectors import crypto
+from connectors.catalog import manifest_for
+from connectors.catalog.manifest import AuthScheme, Manifest
 from connectors.hosts import host_errors
 from connectors.models import Connector, ConnectorDefinition, ConnectorStatus, OAuthApp, OAuthState
-from connectors.selectors import auth_scheme_of, connector_credentials, effective_manifest
+from connectors.selectors import auth_scheme_of, connector_credentials
 from connectors.validation import normalise_credentials, validate_replication_config
 from workspaces.errors import FieldError, InvalidInput
 from workspaces.models import Workspace
 from workspaces.services import Actor, audit
 
 from . import client as oauth_client
-from .apps import env_prefix, oauth_client_for, oauth_endpoints
-from .tokens import HostRefused, store_token, vet_token
+from .apps import OAuthClient, env_prefix, oauth_client_for, oauth_endpoints
+from .tokens import HostRefused, refresh_token, store_token, vet_token
 
 logger = logging.getLogger("patchbay.oauth")
 STATE_TTL = timedelta(minutes=10)
@@ -50,16 +52,15 @@ def _state_hash(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
 
 
-def oauth_scheme(manifest: dict[str, Any], requested: str | None = None) -> dict[str, Any]:
-    schemes = [s for s in manifest["auth_schemes"] if s["type"] == "oauth2"]
-    if requested:
-        schemes = [s for s in schemes if s["key"] == requested]
-    if not schemes:
+def oauth_scheme(manifest: Manifest, requested: str | None = None) -> AuthScheme:
+    """The OAuth scheme (the one called `requested`, when given), or InvalidInput naming the field."""
+    scheme = manifest.oauth_scheme(requested)
+    if scheme is None:
         raise InvalidInput(
-            f"{manifest['name']} has no OAuth auth scheme" + (f" called {requested!r}." if requested else "."),
+            f"{manifest.name} has no OAuth auth scheme" + (f" called {requested!r}." if requested else "."),
             [FieldError("auth_scheme" if requested else "connector_type", "OAuth is not available here.", "no_oauth")],
         )
-    return schemes[0]
+    return scheme
 
 
 def _validate_redirect_url(url: str) -> str:
@@ -84,7 +85,7 @@ def oauth_initiate(
     auth_scheme: str | None = None,
 ) -> str:
     """Start "Connect <Service>": returns the provider's consent URL. `connector` = re-authorise it, same id."""
-    manifest = effective_manifest(definition)
+    manifest = manifest_for(definition)
     scheme = oauth_scheme(manifest, auth_scheme or (connector.auth_scheme if connector else None))
     errors: list[FieldError] = []
     try:
@@ -95,7 +96,7 @@ def oauth_initiate(
     if connector is None:
         try:
             config = validate_replication_config(manifest, replication_config)
-            errors += host_errors(manifest, config=config, credentials={}, scheme_key=scheme["key"])
+            errors += host_errors(manifest, config=config, credentials={}, scheme_key=scheme.key)
         except InvalidInput as exc:
             errors += exc.errors
         if not (name or "").strip():
@@ -112,12 +113,12 @@ def oauth_initiate(
             [FieldError("connector_type", "No OAuth app configured.", "no_oauth_app")],
         )
     state = oauth_client.new_state()
-    verifier, challenge = oauth_client.generate_pkce_pair() if scheme["oauth"].get("pkce", True) else (None, None)
+    verifier, challenge = oauth_client.generate_pkce_pair() if scheme.oauth.pkce else (None, None)
     OAuthState.objects.create(
         state_hash=_state_hash(state),
         workspace=workspace,
         definition=definition,
-        auth_scheme=scheme["key"],
+        auth_scheme=scheme.key,
         connector=connector,
         name=(name or (connector.name if connector else "")).strip()[:200],
         replication_config=config,
@@ -139,7 +140,7 @@ def oauth_initiate(
         client_id=app.client_id,
         redirect_uri=callback_url(),
         state=state,
-        scopes=app.scopes or scheme["oauth"].get("scopes"),
+        scopes=app.scopes or list(scheme.oauth.scopes),
         code_challenge=challenge,
     )
 
@@ -199,7 +200,7 @@ def oauth_callback(
             with_query(back, {"error": "invalid_request", "error_description": "The provider sent no code."}), None
         )
     definition = record.definition
-    manifest = effective_manifest(definition)
+    manifest = manifest_for(definition)
     scheme = oauth_scheme(manifest, record.auth_scheme)
     existing = connector_credentials(record.connector) if record.connector else {}
     app = oauth_client_for(workspace=record.workspace, definition=definition, credentials=existing)
@@ -248,7 +249,9 @@ def oauth_callback(
 
 
 @transaction.atomic
-def _save_authorized_connector(record: OAuthState, scheme: dict[str, Any], app: Any, token: Any, actor: Actor):
+def _save_authorized_connector(
+    record: OAuthState, scheme: AuthScheme, app: OAuthClient, token: oauth_client.TokenResponse, actor: Actor
+) -> Connector:
     credentials: dict[str, Any] = {}
     if record.connector is not None:
         connector = Connector.objects.select_for_update().get(pk=record.connector.pk)
@@ -260,7 +263,7 @@ def _save_authorized_connector(record: OAuthState, scheme: dict[str, Any], app: 
             workspace=record.workspace,
             definition=record.definition,
             name=record.name or record.definition.name,
-            auth_scheme=scheme["key"],
+            auth_scheme=scheme.key,
             replication_config=record.replication_config,
         )
         action = "connector.create"
@@ -274,15 +277,13 @@ def _save_authorized_connector(record: OAuthState, scheme: dict[str, Any], app: 
         actor=actor,
         action=action,
         target=connector,
-        metadata={"connector_type": record.definition.slug, "auth_scheme": scheme["key"], "via": "oauth"},
+        metadata={"connector_type": record.definition.slug, "auth_scheme": scheme.key, "via": "oauth"},
     )
     return connector
 
 
 def token_refresh(*, connector: Connector, actor: Actor, force: bool = True) -> Connector:
-    from .tokens import refresh_token
-
-    if auth_scheme_of(connector)["type"] != "oauth2":
+    if not auth_scheme_of(connector).is_oauth:
         raise InvalidInput(
             "Only OAuth connectors have tokens to refresh.",
             [FieldError("connector_id", "This connector does not use OAuth.", "not_oauth")],
@@ -295,7 +296,7 @@ def token_refresh(*, connector: Connector, actor: Actor, force: bool = True) -> 
 def token_revoke(*, connector: Connector, actor: Actor) -> bool:
     """Revoke at the provider where it has an endpoint, then wipe the tokens. Returns whether the provider was told."""
     scheme = auth_scheme_of(connector)
-    if scheme["type"] != "oauth2":
+    if not scheme.is_oauth:
         raise InvalidInput(
             "Only OAuth connectors have tokens to revoke.",
             [FieldError("connector_id", "This connector does not use OAuth.", "not_oauth")],
@@ -306,11 +307,11 @@ def token_revoke(*, connector: Connector, actor: Actor) -> bool:
         told = False
         app = oauth_client_for(workspace=connector.workspace, definition=connector.definition, credentials=credentials)
         token = credentials.get("refresh_token") or credentials.get("access_token")
-        if app and token and scheme["oauth"].get("revoke_url"):
+        if app and token and scheme.oauth.revoke_url:
             try:
                 told = oauth_client.revoke_token(
                     oauth_endpoints(
-                        scheme, effective_manifest(connector.definition), connector.replication_config, credentials
+                        scheme, manifest_for(connector.definition), connector.replication_config, credentials
                     ),
                     client_id=app.client_id,
                     client_secret=app.client_secret,
@@ -347,7 +348,7 @@ def oauth_app_upsert(
     scopes: str | list[str] | None,
     actor: Actor,
 ) -> OAuthApp:
-    oauth_scheme(effective_manifest(definition))
+    oauth_scheme(manifest_for(definition))
     errors = []
     if not (client_id or "").strip():
         errors.append(FieldError("client_id", "This field is required.", "required"))

@@ -17,12 +17,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from connectors import crypto, metrics
+from connectors.catalog import manifest_for
+from connectors.catalog.manifest import AuthScheme
 from connectors.hosts import split_token_fields
 from connectors.models import Connector, ConnectorStatus
-from connectors.selectors import auth_scheme_of, connector_credentials, effective_manifest
+from connectors.selectors import auth_scheme_of, connector_credentials
 from workspaces.services import Actor, audit
 
-from .apps import oauth_client_for, oauth_endpoints
+from . import client as oauth_client
+from .apps import OAuthClient, oauth_client_for, oauth_endpoints
 from .errors import TokenUnavailable
 
 logger = logging.getLogger("patchbay.oauth")
@@ -63,8 +66,6 @@ def _reauth_message(connector: Connector) -> str:
 
 def refresh_token(*, connector_id: Any, force: bool = False, actor: Actor | None = None) -> dict[str, Any]:
     """Refresh under the row lock. Returns fresh credentials or raises TokenUnavailable (after committing state)."""
-    from . import client as oauth_client
-
     failure: TokenUnavailable | None = None
     with transaction.atomic():
         connector = Connector.objects.select_for_update().select_related("definition", "workspace").get(pk=connector_id)
@@ -112,12 +113,12 @@ def refresh_token(*, connector_id: Any, force: bool = False, actor: Actor | None
     return credentials
 
 
-def request_refresh(connector: Connector, scheme: dict[str, Any], credentials: dict[str, Any], app: Any) -> Any:
+def request_refresh(
+    connector: Connector, scheme: AuthScheme, credentials: dict[str, Any], app: OAuthClient
+) -> oauth_client.TokenResponse:
     """One refresh_token grant at the provider (no locking, no storing: callers decide both)."""
-    from . import client as oauth_client
-
     return oauth_client.refresh_access_token(
-        oauth_endpoints(scheme, effective_manifest(connector.definition), connector.replication_config, credentials),
+        oauth_endpoints(scheme, manifest_for(connector.definition), connector.replication_config, credentials),
         client_id=app.client_id,
         client_secret=app.client_secret,
         refresh_token=credentials["refresh_token"],
@@ -143,7 +144,7 @@ class HostRefused(Exception):
 
 
 def vet_token(
-    connector: Connector, scheme: dict[str, Any], credentials: dict[str, Any], token: Any, *, actor: Actor | None
+    connector: Connector, scheme: AuthScheme, credentials: dict[str, Any], token: Any, *, actor: Actor | None
 ) -> Any:
     """The token without any extra value (Salesforce's instance_url) that fails the definition's rules.
 
@@ -152,7 +153,7 @@ def vet_token(
     if not token.extra:
         return token
     accepted, refused = split_token_fields(
-        effective_manifest(connector.definition),
+        manifest_for(connector.definition),
         scheme,
         config=connector.replication_config or {},
         credentials=credentials,
@@ -183,7 +184,7 @@ def store_token(
     credentials: dict[str, Any],
     token: Any,
     *,
-    scheme: dict[str, Any] | None = None,
+    scheme: AuthScheme | None = None,
     actor: Actor | None = None,
 ) -> dict[str, Any]:
     """Write the new access token — and a rotated refresh token — in the caller's transaction."""

@@ -13,7 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from connectors.models import OAuthApp
+from connectors.catalog import manifest_for
+from connectors.models import ConnectorDefinition, OAuthApp
+from connectors.oauth.services import oauth_app_delete, oauth_app_upsert
 from connectors.selectors import definition_list
 from workspaces.access import get_scoped, scoped
 from workspaces.errors import FieldError, InvalidInput, PatchbayError
@@ -80,17 +82,19 @@ def api_key_revoke_view(request: HttpRequest, slug: str, key_id: int) -> HttpRes
 # --- OAuth apps -------------------------------------------------------------------------------------------------
 
 
-def _oauth_definitions() -> list[Any]:
-    return [d for d in definition_list() if any(s.get("oauth") for s in d.manifest.get("auth_schemes", []))]
+def _oauth_definitions() -> list[ConnectorDefinition]:
+    return [d for d in definition_list() if manifest_for(d).oauth_scheme() is not None]
+
+
+def _default_scopes(definition: ConnectorDefinition) -> str:
+    scheme = manifest_for(definition).oauth_scheme()
+    return " ".join(scheme.oauth.scopes) if scheme and scheme.oauth else ""
 
 
 def _apps_context(membership: Membership, **extra: Any) -> dict[str, Any]:
     apps = scoped(OAuthApp.objects.select_related("definition"), membership.workspace).order_by("definition__name")
     definitions = _oauth_definitions()
-    default_scopes = {
-        str(d.pk): " ".join(next(s for s in d.manifest["auth_schemes"] if s.get("oauth"))["oauth"].get("scopes", []))
-        for d in definitions
-    }
+    default_scopes = {str(d.pk): _default_scopes(d) for d in definitions}
     return {
         "workspace": membership.workspace,
         "membership": membership,
@@ -118,8 +122,6 @@ def oauth_apps(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @domain_errors
 def oauth_app_save(request: HttpRequest, slug: str) -> HttpResponse:
-    from connectors.oauth.services import oauth_app_upsert
-
     membership = workspace_for(request, slug, Role.ADMIN)
     form = {
         "definition": request.POST.get("definition", ""),
@@ -164,8 +166,6 @@ def oauth_app_save(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @domain_errors
 def oauth_app_delete_view(request: HttpRequest, slug: str, app_id: int) -> HttpResponse:
-    from connectors.oauth.services import oauth_app_delete
-
     membership = workspace_for(request, slug, Role.ADMIN)
     app = get_scoped(OAuthApp.objects.select_related("definition"), membership.workspace, what="OAuth app", pk=app_id)
     name = app.definition.name

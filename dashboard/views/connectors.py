@@ -14,13 +14,18 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from connectors.catalog import manifest_for
+from connectors.catalog.manifest import AuthScheme, Manifest
+from connectors.execution import check_credentials
 from connectors.models import Connector, ConnectorDefinition, ConnectorStatus
+from connectors.oauth.errors import TokenUnavailable
+from connectors.oauth.services import oauth_initiate, token_refresh
 from connectors.selectors import (
     connector_credential_fields,
+    connector_credentials,
     connector_get,
     definition_get_by_slug,
     definition_list,
-    effective_manifest,
     execution_list,
 )
 from connectors.services import connector_create, connector_delete, connector_update
@@ -28,14 +33,10 @@ from workspaces.errors import FieldError, InvalidInput, PatchbayError
 from workspaces.models import Membership, Role
 
 from ..access import actor_for, workspace_for
-from ..schema_forms import build_fields, errors_by_field, parse_submission
+from ..playground import playground_context
+from ..schema_forms import build_fields, errors_by_field, non_secret_values, parse_submission
 from ..selectors import connector_table, definitions_in_use
 from .common import domain_errors, go, page, paginate, query_without_page, toast
-
-
-def _oauth_scheme(manifest: dict[str, Any]) -> dict[str, Any] | None:
-    return next((s for s in manifest["auth_schemes"] if s.get("oauth")), None)
-
 
 # --- Table ----------------------------------------------------------------------------------------------------
 
@@ -77,17 +78,18 @@ def catalog(request: HttpRequest, slug: str) -> HttpResponse:
     definitions = definition_list()
     if q:
         definitions = definitions.filter(Q(name__icontains=q) | Q(slug__icontains=q))
-    entries = [
-        {
-            "definition": d,
-            "description": d.manifest.get("description", ""),
-            "schemes": [s["title"] for s in d.manifest.get("auth_schemes", [])],
-            "oauth": any(s.get("oauth") for s in d.manifest.get("auth_schemes", [])),
-        }
-        for d in definitions
-    ]
+    entries = [_catalog_entry(d, manifest_for(d)) for d in definitions]
     context = {"workspace": membership.workspace, "membership": membership, "entries": entries, "q": q}
     return page(request, "dashboard/connectors/catalog.html", context, partial="grid")
+
+
+def _catalog_entry(definition: ConnectorDefinition, manifest: Manifest) -> dict[str, Any]:
+    return {
+        "definition": definition,
+        "description": manifest.description,
+        "schemes": [s.title for s in manifest.auth_schemes],
+        "oauth": manifest.oauth_scheme() is not None,
+    }
 
 
 def _form_context(
@@ -102,23 +104,20 @@ def _form_context(
     message: str = "",
     connector: Connector | None = None,
 ) -> dict[str, Any]:
-    manifest = effective_manifest(definition)
-    schemes = manifest["auth_schemes"]
-    scheme = next((s for s in schemes if s["key"] == scheme_key), schemes[0])
+    manifest = manifest_for(definition)
+    schemes = manifest.auth_schemes
+    scheme = manifest.find_scheme(scheme_key) or schemes[0]
     by_field = errors_by_field(errors or [])
     secrets_set = connector_credential_fields(connector) if connector else []
-    is_oauth = bool(scheme.get("oauth"))
     credential_fields = build_fields(
-        scheme["credentials_schema"],
+        scheme.credentials_schema,
         prefix="credentials",
         values=credentials,
         errors=by_field,
         secrets_set=secrets_set,
         use_defaults=connector is None,
     )
-    config_fields = build_fields(
-        manifest.get("config_schema"), prefix="replication_config", values=config, errors=by_field
-    )
+    config_fields = build_fields(manifest.config_schema, prefix="replication_config", values=config, errors=by_field)
     claimed = {"name", "auth_scheme"} | {f.name for f in credential_fields} | {f.name for f in config_fields}
     other_errors = [m for field, ms in by_field.items() if field not in claimed for m in ms]
     return {
@@ -128,7 +127,7 @@ def _form_context(
         "manifest": manifest,
         "schemes": schemes,
         "scheme": scheme,
-        "is_oauth": is_oauth,
+        "is_oauth": scheme.is_oauth,
         "name": name,
         "name_errors": by_field.get("name", []),
         "credential_fields": credential_fields,
@@ -141,22 +140,18 @@ def _form_context(
 
 
 def _parse(
-    request: HttpRequest, manifest: dict[str, Any], scheme: dict[str, Any] | None
+    request: HttpRequest, manifest: Manifest, scheme: AuthScheme | None
 ) -> tuple[dict[str, Any], dict[str, Any], list[FieldError]]:
     credentials, problems = (
-        ({}, [])
-        if scheme is None
-        else parse_submission(scheme["credentials_schema"], request.POST, prefix="credentials")
+        ({}, []) if scheme is None else parse_submission(scheme.credentials_schema, request.POST, prefix="credentials")
     )
-    config, config_problems = parse_submission(manifest.get("config_schema"), request.POST, prefix="replication_config")
+    config, config_problems = parse_submission(manifest.config_schema, request.POST, prefix="replication_config")
     return credentials, config, problems + config_problems
 
 
-def _non_secret(scheme: dict[str, Any], credentials: dict[str, Any]) -> dict[str, Any]:
+def _non_secret(scheme: AuthScheme, credentials: dict[str, Any]) -> dict[str, Any]:
     # build_fields drops secrets too; this keeps them out of the template context altogether.
-    from ..schema_forms import non_secret_values
-
-    return non_secret_values(scheme["credentials_schema"], credentials)
+    return non_secret_values(scheme.credentials_schema, credentials)
 
 
 @require_http_methods(["GET", "POST"])
@@ -165,10 +160,10 @@ def _non_secret(scheme: dict[str, Any], credentials: dict[str, Any]) -> dict[str
 def connector_new(request: HttpRequest, slug: str, type_slug: str) -> HttpResponse:
     membership = workspace_for(request, slug, Role.ADMIN)
     definition = definition_get_by_slug(slug=type_slug)
-    manifest = effective_manifest(definition)
+    manifest = manifest_for(definition)
     if request.method == "GET":
         # Re-rendering for another auth scheme carries the name and config over (never credentials).
-        config, _ = parse_submission(manifest.get("config_schema"), request.GET, prefix="replication_config")
+        config, _ = parse_submission(manifest.config_schema, request.GET, prefix="replication_config")
         context = _form_context(
             membership=membership,
             definition=definition,
@@ -178,8 +173,8 @@ def connector_new(request: HttpRequest, slug: str, type_slug: str) -> HttpRespon
         )
         return page(request, "dashboard/connectors/form.html", context, partial="connector-form")
 
-    scheme_key = request.POST.get("auth_scheme") or manifest["auth_schemes"][0]["key"]
-    scheme = next((s for s in manifest["auth_schemes"] if s["key"] == scheme_key), None)
+    scheme_key = request.POST.get("auth_scheme") or manifest.auth_schemes[0].key
+    scheme = manifest.find_scheme(scheme_key)
     credentials, config, problems = _parse(request, manifest, scheme)
     name = request.POST.get("name", "")
     try:
@@ -223,12 +218,10 @@ def _redirect_browser(request: HttpRequest, url: str) -> HttpResponse:
 @domain_errors
 def connector_connect(request: HttpRequest, slug: str, type_slug: str) -> HttpResponse:
     """'Connect <Service>': start the OAuth flow for a new connector and send the browser to the consent page."""
-    from connectors.oauth.services import oauth_initiate
-
     membership = workspace_for(request, slug, Role.ADMIN)
     definition = definition_get_by_slug(slug=type_slug)
-    manifest = effective_manifest(definition)
-    scheme = _oauth_scheme(manifest)
+    manifest = manifest_for(definition)
+    scheme = manifest.oauth_scheme()
     name = request.POST.get("name", "")
     _, config, problems = _parse(request, manifest, None)
     try:
@@ -245,14 +238,14 @@ def connector_connect(request: HttpRequest, slug: str, type_slug: str) -> HttpRe
             name=name.strip(),
             replication_config=config,
             actor=actor_for(request),
-            auth_scheme=scheme["key"],
+            auth_scheme=scheme.key,
         )
     except PatchbayError as exc:
         errors = exc.errors if isinstance(exc, InvalidInput) else []
         context = _form_context(
             membership=membership,
             definition=definition,
-            scheme_key=scheme["key"] if scheme else None,
+            scheme_key=scheme.key if scheme else None,
             name=name,
             config=config,
             errors=errors,
@@ -285,11 +278,9 @@ def oauth_return(request: HttpRequest, slug: str) -> HttpResponse:
 def connector_edit(request: HttpRequest, slug: str, connector_id: str) -> HttpResponse:
     membership = workspace_for(request, slug, Role.ADMIN)
     connector = connector_get(workspace=membership.workspace, connector_id=connector_id)
-    manifest = effective_manifest(connector.definition)
-    scheme = next((s for s in manifest["auth_schemes"] if s["key"] == connector.auth_scheme), None)
+    manifest = manifest_for(connector.definition)
+    scheme = manifest.find_scheme(connector.auth_scheme)
     if request.method == "GET":
-        from connectors.selectors import connector_credentials
-
         try:
             stored = _non_secret(scheme, connector_credentials(connector)) if scheme else {}
         except Exception:  # noqa: BLE001 - undecryptable credentials still leave the rest editable
@@ -337,11 +328,11 @@ def connector_edit(request: HttpRequest, slug: str, connector_id: str) -> HttpRe
 # --- Detail and actions ----------------------------------------------------------------------------------------
 
 
-def _detail_context(request: HttpRequest, membership: Membership, connector: Connector) -> dict[str, Any]:
-    from .playground import playground_context
-
-    manifest = effective_manifest(connector.definition)
-    scheme = next((s for s in manifest["auth_schemes"] if s["key"] == connector.auth_scheme), None)
+def detail_context(request: HttpRequest, membership: Membership, connector: Connector) -> dict[str, Any]:
+    """The connector page's context (the playground's views render the whole page with it too)."""
+    manifest = manifest_for(connector.definition)
+    scheme = manifest.find_scheme(connector.auth_scheme)
+    properties = scheme.credential_properties if scheme else {}
     executions = execution_list(workspace=membership.workspace, connector_id=connector.pk)
     return {
         "workspace": membership.workspace,
@@ -349,15 +340,13 @@ def _detail_context(request: HttpRequest, membership: Membership, connector: Con
         "connector": connector,
         "manifest": manifest,
         "scheme": scheme,
-        "is_oauth": bool(scheme and scheme.get("oauth")),
+        "is_oauth": bool(scheme and scheme.is_oauth),
         "scopes": connector.token_scopes.split() if connector.token_scopes else [],
         "credential_fields": [
-            name
-            for name in connector_credential_fields(connector)
-            if "const" not in ((scheme or {}).get("credentials_schema", {}).get("properties", {}).get(name) or {})
+            name for name in connector_credential_fields(connector) if "const" not in (properties.get(name) or {})
         ],
         "config_fields": build_fields(
-            manifest.get("config_schema"), prefix="replication_config", values=connector.replication_config
+            manifest.config_schema, prefix="replication_config", values=connector.replication_config
         ),
         "executions_page": paginate(request, executions, 10),
         "now": timezone.now(),
@@ -371,7 +360,7 @@ def _detail_context(request: HttpRequest, membership: Membership, connector: Con
 def connector_detail(request: HttpRequest, slug: str, connector_id: str) -> HttpResponse:
     membership = workspace_for(request, slug, Role.VIEWER)
     connector = connector_get(workspace=membership.workspace, connector_id=connector_id)
-    return page(request, "dashboard/connectors/detail.html", _detail_context(request, membership, connector))
+    return page(request, "dashboard/connectors/detail.html", detail_context(request, membership, connector))
 
 
 @require_GET
@@ -398,7 +387,7 @@ def _status_response(
         getattr(messages, level)(request, message)
         return redirect("dashboard:connector_detail", slug=membership.workspace.slug, connector_id=connector.pk)
     connector.refresh_from_db()
-    context = _detail_context(request, membership, connector)
+    context = detail_context(request, membership, connector)
     return toast(page(request, "dashboard/connectors/detail.html", context, partial="status-card"), message, level)
 
 
@@ -406,8 +395,6 @@ def _status_response(
 @login_required
 @domain_errors
 def connector_check(request: HttpRequest, slug: str, connector_id: str) -> HttpResponse:
-    from connectors.execution import check_credentials
-
     membership = workspace_for(request, slug, Role.OPERATOR)
     connector = connector_get(workspace=membership.workspace, connector_id=connector_id)
     try:
@@ -423,9 +410,6 @@ def connector_check(request: HttpRequest, slug: str, connector_id: str) -> HttpR
 @login_required
 @domain_errors
 def connector_refresh(request: HttpRequest, slug: str, connector_id: str) -> HttpResponse:
-    from connectors.oauth.errors import TokenUnavailable
-    from connectors.oauth.services import token_refresh
-
     membership = workspace_for(request, slug, Role.ADMIN)
     connector = connector_get(workspace=membership.workspace, connector_id=connector_id)
     try:
@@ -441,8 +425,6 @@ def connector_refresh(request: HttpRequest, slug: str, connector_id: str) -> Htt
 @login_required
 @domain_errors
 def connector_reauthorise(request: HttpRequest, slug: str, connector_id: str) -> HttpResponse:
-    from connectors.oauth.services import oauth_initiate
-
     membership = workspace_for(request, slug, Role.ADMIN)
     connector = connector_get(workspace=membership.workspace, connector_id=connector_id)
     try:

@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self, TypedDict
 from urllib.parse import quote
 
 import httpx
@@ -18,6 +18,15 @@ from .models import CheckResult, ConnectorDetail, ExecutionResult
 CONNECTORS = "/integrations/connectors"
 EXECUTIONS = "/integrations/executions"
 DEFAULT_WAIT_TIMEOUT = 300.0
+
+
+class ConnectOptions(TypedDict, total=False):
+    """The keyword options of connect() (for type checkers: `**options: Unpack[ConnectOptions]`)."""
+
+    api_key: str | None
+    base_url: str | None
+    timeout: float | None
+    max_retries: int | None
 
 
 def _path_id(value: Any) -> str:
@@ -75,7 +84,7 @@ class HostedExecutor:
         """Close the HTTP connection pool. The executor reopens it if used again."""
         await self._http.aclose()
 
-    async def __aenter__(self) -> HostedExecutor:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(

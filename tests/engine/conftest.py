@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -10,30 +9,27 @@ from typing import Any
 
 import pytest
 
-from connectors.catalog.loader import BUILTIN_DIR, apply_overrides, load_catalog
+from connectors.catalog import Manifest, build_manifest
+from connectors.catalog.loader import BUILTIN_DIR, load_catalog
+
+RAW = {m.data["slug"]: m.data for m in load_catalog([BUILTIN_DIR])}
+# The hosts the engine may call over plain http in these tests (PATCHBAY_ALLOW_HTTP_HOSTS in the test settings).
+LOOPBACK = frozenset({"127.0.0.1", "localhost"})
 
 
 @pytest.fixture(scope="session")
-def manifests() -> dict[str, dict[str, Any]]:
-    return {m.data["slug"]: m.data for m in load_catalog([BUILTIN_DIR])}
+def manifests() -> dict[str, Manifest]:
+    return {slug: build_manifest(data) for slug, data in RAW.items()}
 
 
-def point_at(manifest: dict[str, Any], url: str) -> dict[str, Any]:
-    """The manifest with every base_url (manifest, scheme, action) aimed at a loopback stub."""
-    base = url.rstrip("/")
-    pointed = copy.deepcopy(apply_overrides(manifest, {"base_url": base}))
-    for scheme in pointed["auth_schemes"]:
-        if "base_url" in scheme:
-            scheme["base_url"] = base
-    for entity in pointed["entities"].values():
-        for action in entity["actions"].values():
-            if "base_url" in action:
-                action["base_url"] = base
-    return pointed
+def point_at(manifest: Manifest | dict[str, Any], url: str) -> Manifest:
+    """The manifest with every base_url (manifest, scheme, action) aimed at a loopback stub: a `base_url` override."""
+    data = RAW[manifest.slug] if isinstance(manifest, Manifest) else manifest
+    return build_manifest(data, overrides={"base_url": url.rstrip("/")})
 
 
 @pytest.fixture
-def stub(httpserver) -> Callable[[dict[str, Any]], dict[str, Any]]:  # noqa: ANN001
+def stub(httpserver) -> Callable[[Manifest | dict[str, Any]], Manifest]:  # noqa: ANN001
     return lambda manifest: point_at(manifest, httpserver.url_for(""))
 
 

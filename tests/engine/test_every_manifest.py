@@ -12,7 +12,7 @@ import pytest
 from werkzeug import Request, Response
 
 from connectors.catalog.loader import BUILTIN_DIR, load_catalog
-from connectors.engine import execute_operation
+from connectors.engine import Limits, execute_operation
 from tests.engine.conftest import point_at
 
 CATALOG = {m.data["slug"]: m.data for m in load_catalog([BUILTIN_DIR])}
@@ -78,7 +78,8 @@ def test_check_and_list_against_stub(httpserver, slug, scheme_key) -> None:
         return Response(json.dumps({"ok": True}), content_type="application/json")
 
     httpserver.expect_request(re.compile(".*")).respond_with_handler(handler)
-    manifest = point_at(CATALOG[slug], httpserver.url_for(""))
+    manifest = CATALOG[slug]  # the expectations; the engine runs the typed manifest, aimed at the stub
+    typed = point_at(manifest, httpserver.url_for(""))
     scheme = next(s for s in manifest["auth_schemes"] if s["key"] == scheme_key)
     creds = credentials_for(scheme)
     check = manifest["check"]
@@ -90,14 +91,14 @@ def test_check_and_list_against_stub(httpserver, slug, scheme_key) -> None:
     for entity, action, params in operations:
         before = len(seen)
         result = execute_operation(
-            manifest=manifest,
+            manifest=typed,
             auth_scheme=scheme_key,
             credentials=creds,
             config=CONFIG.get(slug, {}),
             entity=entity,
             action=action,
             params=params,
-            max_attempts=1,
+            limits=Limits(max_attempts=1),
         )
         assert result.status_code == 200 and result.attempts == 1
         request = seen[before]

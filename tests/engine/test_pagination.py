@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 import pytest
 from werkzeug import Request, Response
 
-from connectors.engine import OperationInputError, execute_operation
+from connectors.engine import Limits, OperationInputError, execute_operation
 from connectors.engine.pagination import encode_link_token
 
 
@@ -22,7 +22,7 @@ def run(manifest, scheme, creds, entity, action, params, config=None):  # noqa: 
         entity=entity,
         action=action,
         params=params,
-        max_attempts=1,
+        limits=Limits(max_attempts=1),
     )
 
 

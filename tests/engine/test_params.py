@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from connectors.catalog import build_manifest
 from connectors.catalog.loader import BUILTIN_DIR, load_catalog
 from connectors.catalog.params import (
     UnknownOperation,
@@ -16,10 +17,11 @@ from connectors.catalog.params import (
     validate_params,
 )
 
-CATALOG = {m.data["slug"]: m.data for m in load_catalog([BUILTIN_DIR])}
+RAW = {m.data["slug"]: m.data for m in load_catalog([BUILTIN_DIR])}
+CATALOG = {slug: build_manifest(data) for slug, data in RAW.items()}
 OPERATIONS = [
     (slug, entity, action)
-    for slug, manifest in sorted(CATALOG.items())
+    for slug, manifest in sorted(RAW.items())
     for entity, spec in manifest["entities"].items()
     for action in spec["actions"]
 ]
@@ -108,7 +110,7 @@ def test_describe_actions() -> None:
     listing = described["customers"]["actions"]["list"]
     assert listing["method"] == "GET" and listing["paginated"] is True
     assert "cursor" in listing["params"]["properties"]
-    assert set(described) == set(CATALOG["stripe"]["entities"])
+    assert set(described) == set(RAW["stripe"]["entities"])
 
 
 @pytest.mark.parametrize(("slug", "entity", "action"), OPERATIONS)
@@ -117,7 +119,7 @@ def test_check_and_defaults_are_valid(slug, entity, action) -> None:
     schema = action_params_schema(manifest, entity, action)
     defaults = {k: p["default"] for k, p in schema["properties"].items() if "default" in p}
     assert [e for e in validate_params(manifest, entity, action, defaults) if e["error_code"] != "required"] == []
-    check = manifest["check"]
+    check = RAW[slug]["check"]
     assert validate_params(manifest, check["entity"], check["action"], check.get("params") or {}) == []
 
 

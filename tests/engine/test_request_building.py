@@ -12,6 +12,7 @@ from werkzeug import Request, Response
 
 from connectors.catalog.params import UnknownOperation
 from connectors.engine import OperationInputError, execute_operation
+from tests.engine.conftest import LOOPBACK
 
 
 def capture(httpserver, uri, body=None, method=None, status=200):  # noqa: ANN001, ANN201
@@ -187,6 +188,7 @@ def test_config_placeholder_default_and_value(httpserver, manifests) -> None:
         entity="users",
         action="me",
         params={},
+        allow_http_hosts=LOOPBACK,
     )
     assert result.result == {"login": "x"}
 

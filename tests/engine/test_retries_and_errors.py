@@ -11,14 +11,14 @@ import time
 import pytest
 from werkzeug import Request, Response
 
-from connectors.engine import UpstreamError, execute_operation
+from connectors.engine import Limits, UpstreamError, execute_operation
 from tests.engine.conftest import http_response
 
 GITHUB_CREDS = {"personal_access_token": "ghp_SENTINEL_pat_5f1c"}
 GITHUB_CONFIG = {"repositories": ["a/b"]}
 
 
-def github_me(manifest, **kwargs):  # noqa: ANN001, ANN201
+def github_me(manifest, sleep=time.sleep, **limits):  # noqa: ANN001, ANN201
     return execute_operation(
         manifest=manifest,
         auth_scheme="pat",
@@ -27,7 +27,8 @@ def github_me(manifest, **kwargs):  # noqa: ANN001, ANN201
         entity="users",
         action="me",
         params={},
-        **kwargs,
+        sleep=sleep,
+        limits=Limits(**limits),
     )
 
 

@@ -197,9 +197,16 @@ def test_resolve_tells_an_unknown_type_from_a_missing_connector(api):
 
 
 def test_secret_params_are_redacted_in_the_record():
+    from connectors.catalog import build_manifest
     from connectors.execution import redact_params
 
     manifest = {
+        "definition_id": "00000000-0000-4000-8000-000000000002",
+        "slug": "things",
+        "name": "Things",
+        "version": "1",
+        "base_url": "https://things.example.com",
+        "auth_schemes": [],
         "entities": {
             "things": {
                 "actions": {
@@ -218,9 +225,11 @@ def test_secret_params_are_redacted_in_the_record():
                     }
                 }
             }
-        }
+        },
     }
-    assert redact_params(manifest, "things", "list", {"q": "x", "token": "t0p", "key": "k3y", "cursor": "c"}) == {
+    assert redact_params(
+        build_manifest(manifest), "things", "list", {"q": "x", "token": "t0p", "key": "k3y", "cursor": "c"}
+    ) == {
         "q": "x",
         "token": "[redacted]",
         "key": "[redacted]",

@@ -28,7 +28,7 @@ Using it in tests
 
     def test_refresh(clean_oauth_server):
         server = clean_oauth_server
-        oauth = server.oauth_config(client_auth="basic")          # a manifest-style ``oauth`` dict
+        oauth = server.oauth_config(client_auth="basic")          # a typed ``OAuthSpec``
         ...
         location = server.consent(authorize_url)                    # "http://testserver/oauth/callback?code=...&state=..."
         server.fail_next(1)                                         # next token request gets 503
@@ -89,6 +89,8 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
+
+from connectors.catalog import OAuthSpec, build_oauth_spec
 
 SERVE_PY = Path(__file__).resolve().parent / "serve.py"
 STARTUP_TIMEOUT = 10.0
@@ -517,8 +519,8 @@ class OAuthTestServer:
             allow=allow,
         )
 
-    def oauth_config(self, **overrides: Any) -> dict[str, Any]:
-        """A manifest-style ``oauth`` block (see manifest.schema.json $defs.oauth) pointing at this server."""
+    def oauth_config(self, **overrides: Any) -> OAuthSpec:
+        """A scheme's typed ``oauth`` block (see manifest.schema.json $defs.oauth) pointing at this server."""
         config: dict[str, Any] = {
             "authorization_url": self.authorization_url,
             "token_url": self.token_url,
@@ -531,7 +533,7 @@ class OAuthTestServer:
             "rotates_refresh_token": True,
         }
         config.update(overrides)
-        return config
+        return build_oauth_spec(config)
 
 
 # Pytest fixtures -----------------------------------------------------------------------------------------------------

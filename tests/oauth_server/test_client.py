@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import socket
 from typing import Any
@@ -10,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from connectors.catalog import OAuthSpec, build_oauth_spec
 from connectors.oauth import client as oauth_client
 from connectors.oauth.client import OAuthError, TokenResponse
 
@@ -22,14 +24,14 @@ def _query(url: str) -> dict[str, list[str]]:
 
 def _authorize(
     server: OAuthTestServer,
-    oauth: dict[str, Any],
+    oauth: OAuthSpec,
     *,
     client_id: str | None = None,
     redirect_uri: str | None = None,
 ) -> tuple[str, str | None]:
     """Run the browser part of the flow; returns (code, verifier)."""
     verifier, challenge = oauth_client.generate_pkce_pair()
-    use_pkce = oauth.get("pkce", True)
+    use_pkce = oauth.pkce
     state = oauth_client.new_state()
     url = oauth_client.build_authorization_url(
         oauth,
@@ -45,7 +47,7 @@ def _authorize(
     return params["code"][0], verifier if use_pkce else None
 
 
-def _connect(server: OAuthTestServer, oauth: dict[str, Any], credentials: OAuthClientCredentials | None = None):
+def _connect(server: OAuthTestServer, oauth: OAuthSpec, credentials: OAuthClientCredentials | None = None):
     client_id = credentials.client_id if credentials else server.client_id
     client_secret = credentials.client_secret if credentials else server.client_secret
     redirect_uri = credentials.redirect_uris[0] if credentials else server.redirect_uri
@@ -61,7 +63,7 @@ def _connect(server: OAuthTestServer, oauth: dict[str, Any], credentials: OAuthC
     return token, code, verifier
 
 
-def _refresh(server: OAuthTestServer, oauth: dict[str, Any], refresh_token: str, **kwargs: Any) -> TokenResponse:
+def _refresh(server: OAuthTestServer, oauth: OAuthSpec, refresh_token: str, **kwargs: Any) -> TokenResponse:
     return oauth_client.refresh_access_token(
         oauth, client_id=server.client_id, client_secret=server.client_secret, refresh_token=refresh_token, **kwargs
     )
@@ -86,15 +88,17 @@ def test_pkce_pair_is_s256() -> None:
 
 
 def test_authorization_url_honours_the_manifest() -> None:
-    oauth = {
-        "authorization_url": "https://auth.example.com/authorize?audience=api",
-        "token_url": "https://auth.example.com/token",
-        "scopes": ["read", "write:all"],
-        "scope_separator": ",",
-        "scope_param": "user_scope",
-        "pkce": True,
-        "authorize_params": {"access_type": "offline", "prompt": "consent", "state": "manifest-must-not-win"},
-    }
+    oauth = build_oauth_spec(
+        {
+            "authorization_url": "https://auth.example.com/authorize?audience=api",
+            "token_url": "https://auth.example.com/token",
+            "scopes": ["read", "write:all"],
+            "scope_separator": ",",
+            "scope_param": "user_scope",
+            "pkce": True,
+            "authorize_params": {"access_type": "offline", "prompt": "consent", "state": "manifest-must-not-win"},
+        }
+    )
     url = oauth_client.build_authorization_url(
         oauth, client_id="cid", redirect_uri="https://pb.example/cb", state="st", scopes=None, code_challenge="ch"
     )
@@ -115,7 +119,9 @@ def test_authorization_url_honours_the_manifest() -> None:
 
 
 def test_authorization_url_scopes_and_pkce_options() -> None:
-    oauth = {"authorization_url": "https://a.example/auth", "token_url": "https://a.example/token", "pkce": False}
+    oauth = build_oauth_spec(
+        {"authorization_url": "https://a.example/auth", "token_url": "https://a.example/token", "pkce": False}
+    )
     url = oauth_client.build_authorization_url(
         oauth, client_id="c", redirect_uri="https://r/cb", state="s", scopes=["a", "b"], code_challenge=None
     )
@@ -127,7 +133,7 @@ def test_authorization_url_scopes_and_pkce_options() -> None:
     assert "scope" not in _query(no_scope)
     with pytest.raises(ValueError, match="PKCE"):
         oauth_client.build_authorization_url(
-            {**oauth, "pkce": True},
+            dataclasses.replace(oauth, pkce=True),
             client_id="c",
             redirect_uri="https://r/cb",
             state="s",
@@ -317,7 +323,11 @@ def test_timeout_and_network_errors_are_transient(clean_oauth_server: OAuthTestS
         sock.bind(("127.0.0.1", 0))
         closed_port = sock.getsockname()[1]
     with pytest.raises(OAuthError) as refused:
-        _refresh(server, {**oauth, "token_url": f"http://127.0.0.1:{closed_port}/token"}, "secret-refresh-value")
+        _refresh(
+            server,
+            dataclasses.replace(oauth, token_url=f"http://127.0.0.1:{closed_port}/token"),
+            "secret-refresh-value",
+        )
     assert (refused.value.error, refused.value.permanent) == ("network_error", False)
     assert "secret-refresh-value" not in str(refused.value)
 
@@ -343,7 +353,7 @@ def test_extra_fields_and_default_expires_in(clean_oauth_server: OAuthTestServer
 
     assert token.extra == {"instance_url": server.base_url}
     assert token.expires_in == 7200
-    assert _refresh(server, oauth | {"default_expires_in": None}, token.refresh_token).expires_in is None
+    assert _refresh(server, dataclasses.replace(oauth, default_expires_in=None), token.refresh_token).expires_in is None
 
 
 def test_revoke(clean_oauth_server: OAuthTestServer) -> None:
@@ -364,8 +374,7 @@ def test_revoke(clean_oauth_server: OAuthTestServer) -> None:
 
 def test_revoke_without_revoke_url_is_a_no_op(clean_oauth_server: OAuthTestServer) -> None:
     server = clean_oauth_server
-    oauth = server.oauth_config()
-    del oauth["revoke_url"]
+    oauth = dataclasses.replace(server.oauth_config(), revoke_url=None)
     assert not oauth_client.revoke_token(oauth, client_id="c", client_secret="s", token="t")
     assert server.revoke_requests() == 0
 

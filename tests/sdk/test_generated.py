@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from django.core.management import CommandError, call_command
 from patchbay import HostedExecutor
 from patchbay.connectors import TYPED_CONNECTORS
-from patchbay.typed import Entity
+from patchbay.typed import Entity, TypedCatalog
 
 from connectors.catalog.loader import load_catalog
+from connectors.management.commands import generate_sdk
 
 SDK_CONNECTORS = Path(__file__).resolve().parents[2] / "sdk" / "patchbay" / "connectors"
 
@@ -32,22 +35,105 @@ def test_check_detects_changed_missing_and_obsolete_files(tmp_path):
     call_command("generate_sdk", output=str(out))
     call_command("generate_sdk", "--check", output=str(out))
     first = sorted(p.name for p in out.iterdir())
+    assert first == ["__init__.pyi", "catalog.json"]  # two files, whatever the size of the catalog
 
     call_command("generate_sdk", output=str(out))  # deterministic: a second run changes nothing
     assert sorted(p.name for p in out.iterdir()) == first
 
-    stripe = out / "stripe.py"
-    stripe.write_text(stripe.read_text() + "# edited by hand\n")
-    with pytest.raises(CommandError, match=r"stripe\.py"):
+    catalog = out / "catalog.json"
+    catalog.write_text(catalog.read_text().replace('"limit"', '"limt"', 1))
+    with pytest.raises(CommandError, match=r"catalog\.json"):
         call_command("generate_sdk", "--check", output=str(out))
     call_command("generate_sdk", output=str(out))
 
-    shutil.copy(out / "stripe.py", out / "retired.py")  # carries the generated marker
+    shutil.copy(out / "__init__.pyi", out / "retired.pyi")  # carries the generated marker
+    (out / "stripe.py").write_text(f'"""Stripe typed connector. {generate_sdk.DO_NOT_EDIT}"""\n')  # the old layout
     (out / "helpers.py").write_text("# hand-written, not generated\n")
-    with pytest.raises(CommandError, match=r"retired\.py \(obsolete\)"):
+    with pytest.raises(CommandError, match=r"retired\.pyi \(obsolete\), stripe\.py \(obsolete\)"):
         call_command("generate_sdk", "--check", output=str(out))
     call_command("generate_sdk", output=str(out))
-    assert not (out / "retired.py").exists() and (out / "helpers.py").exists()
+    assert not (out / "retired.pyi").exists() and not (out / "stripe.py").exists() and (out / "helpers.py").exists()
+
+
+def copy_of_the_catalog(directory: Path) -> Path:
+    directory.mkdir()
+    for loaded in load_catalog():
+        shutil.copy(loaded.path, directory / loaded.path.name)
+    return directory
+
+
+def test_a_manifest_gaining_an_operation_makes_the_committed_sdk_stale(tmp_path):
+    """What test_committed_files_are_not_stale sees when someone adds an action and forgets `generate_sdk`."""
+    catalog = copy_of_the_catalog(tmp_path / "catalog")
+    stripe = catalog / "stripe.yaml"
+    manifest = yaml.safe_load(stripe.read_text())
+    manifest["entities"]["customers"]["actions"]["search"] = {
+        "method": "GET",
+        "path": "/v1/customers/search",
+        "description": "Search customers with Stripe's query language.",
+        "params": {"type": "object", "required": ["query"], "properties": {"query": {"type": "string", "in": "query"}}},
+    }
+    stripe.write_text(yaml.safe_dump(manifest, sort_keys=False))
+
+    files = generate_sdk.generate(dirs=[catalog])
+    assert generate_sdk.plan(files, SDK_CONNECTORS) == (["__init__.pyi", "catalog.json"], [])
+    assert "    async def search(self, *, query: str) -> Any:\n" in files["__init__.pyi"]
+    customers = TypedCatalog(json.loads(files["catalog.json"]), module="regenerated").entity_class("StripeCustomers")
+    assert "query" in inspect.signature(customers.search).parameters
+
+
+def test_a_new_service_in_the_catalog_dirs_makes_the_committed_sdk_stale(tmp_path, settings):
+    extra = tmp_path / "internal"
+    extra.mkdir()
+    (extra / "billing.yaml").write_text(BILLING_MANIFEST)
+    settings.PATCHBAY_CATALOG_DIRS = [str(extra)]
+    with pytest.raises(CommandError, match=r"stale: __init__\.pyi, catalog\.json"):
+        call_command("generate_sdk", "--check", output=str(SDK_CONNECTORS))
+    out = tmp_path / "connectors"
+    call_command("generate_sdk", output=str(out))
+    assert '"billing-internal":' in (out / "catalog.json").read_text()
+    assert "class BillingInternalConnector(HostedExecutor):" in (out / "__init__.pyi").read_text()
+
+
+# docs/catalog.md, "Adding your own (internal) API".
+BILLING_MANIFEST = """\
+definition_id: 3f0c7c1e-8a55-4c47-9a5e-0d6d2b7d4a10
+slug: billing-internal
+name: Billing (internal)
+version: "1.0.0"
+base_url: "https://{config.host}"
+config_schema:
+  type: object
+  required: [host]
+  additionalProperties: false
+  properties:
+    host: {type: string, title: Host, examples: ["billing.internal.example.com"], order: 0}
+auth_schemes:
+  - key: api_key
+    title: API key
+    type: api_key
+    credentials_schema:
+      type: object
+      required: [api_key]
+      additionalProperties: false
+      properties:
+        api_key: {type: string, title: API key, secret: true, minLength: 1, order: 0}
+    apply:
+      - {type: header, name: X-Api-Key, value: "{api_key}"}
+check: {entity: invoices, action: list, params: {limit: 1}}
+entities:
+  invoices:
+    actions:
+      list:
+        method: GET
+        path: /v1/invoices
+        params:
+          type: object
+          properties:
+            limit: {type: integer, in: query, minimum: 1, maximum: 100}
+        records: items
+        pagination: {type: cursor, cursor_param: after, next_cursor: next_cursor}
+"""
 
 
 def test_every_catalog_connector_has_a_typed_class():
@@ -82,10 +168,11 @@ def test_generated_files_are_ruff_clean():
     if not ruff.exists():
         pytest.skip("ruff is not installed in this environment")
     root = SDK_CONNECTORS.parents[2]
-    done = subprocess.run(
-        [str(ruff), "check", "--no-cache", str(SDK_CONNECTORS)], cwd=root, capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    for command in (["check"], ["format", "--check"]):  # the stub is written as ruff format would write it
+        done = subprocess.run(
+            [str(ruff), *command, "--no-cache", str(SDK_CONNECTORS)], cwd=root, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_connect_is_overloaded_per_slug_for_type_checkers():

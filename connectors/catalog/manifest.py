@@ -1,0 +1,344 @@
+"""The typed manifest: one immutable object per connector definition (docs/catalog.md, "The typed manifest").
+
+`loader.build_manifest` builds it once from the validated YAML plus this deployment's PATCHBAY_CATALOG_OVERRIDES, and
+`connectors.catalog.manifest_for(definition)` hands out the cached object. Everything else reads attributes and calls
+the methods here; no code outside the loader reads manifest dicts.
+
+JSON Schema documents (a scheme's `credentials_schema`, `config_schema`, an action's `params`) and JSON values
+(`defaults`, check params) stay plain dicts: they are data for jsonschema and for requests. They are shared by every
+caller: copy before changing one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+from .templates import host_placeholders
+
+EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def _empty() -> Mapping[str, Any]:
+    return EMPTY
+
+
+OAUTH2 = "oauth2"
+# Methods that are safe to send twice (RFC 9110 9.2.2); POST and PATCH are not.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+READ_METHODS = frozenset({"GET", "HEAD"})
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+class UnknownOperation(LookupError):
+    """No such entity or action. `available` maps each entity to its action names."""
+
+    code = "unknown_operation"
+
+    def __init__(self, entity: str, action: str | None, available: dict[str, list[str]]) -> None:
+        self.entity = entity
+        self.action = action
+        self.available = available
+        if entity not in available:
+            message = f"Unknown entity {entity!r}. Available entities: {', '.join(sorted(available)) or 'none'}."
+        else:
+            message = (
+                f"Unknown action {action!r} for entity {entity!r}. Available actions: {', '.join(available[entity])}."
+            )
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UnknownAuthScheme(LookupError):
+    """The manifest has no auth scheme with this key (a connector's scheme was removed from the catalog, say)."""
+
+    code = "unknown_auth_scheme"
+
+    def __init__(self, key: str | None, available: list[str]) -> None:
+        self.key = key
+        self.available = available
+        self.message = f"Unknown auth scheme {key!r}. Available: {', '.join(available)}."
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyRule:
+    """How credentials go on a request: bearer, header, basic or query (docs/catalog.md, "Apply styles")."""
+
+    type: str
+    field: str = "access_token"  # bearer: the credential holding the token
+    name: str = ""  # header / query: its name
+    value: str = ""  # header / query: a template over credential fields
+    username: str = ""  # basic: template
+    password: str = ""  # basic: template
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthSpec:
+    """A scheme's `oauth` block. URLs may hold `{config.x}` placeholders until the OAuth layer fills them in."""
+
+    URL_KEYS: ClassVar[tuple[str, ...]] = ("authorization_url", "token_url", "revoke_url")
+
+    authorization_url: str
+    token_url: str
+    revoke_url: str | None = None
+    scopes: tuple[str, ...] = ()
+    scope_separator: str = " "
+    scope_param: str = "scope"
+    pkce: bool = True
+    client_auth: str = "basic"  # basic: HTTP Basic; body: client_id/client_secret in the token request body
+    token_body: str = "form"  # noqa: S105 - the token request's encoding (form | json), not a credential
+    rotates_refresh_token: bool = False
+    default_expires_in: int | None = None
+    authorize_params: Mapping[str, str] = field(default_factory=_empty)
+    token_response_fields: tuple[str, ...] = ()
+
+    def urls(self) -> dict[str, str]:
+        """The endpoints this provider has, by key (authorization_url, token_url, revoke_url)."""
+        return {key: url for key in self.URL_KEYS if (url := getattr(self, key))}
+
+
+@dataclass(frozen=True, slots=True)
+class AuthScheme:
+    key: str
+    title: str
+    type: str  # api_key | basic | oauth2
+    credentials_schema: dict[str, Any]
+    apply: tuple[ApplyRule, ...]
+    description: str = ""
+    base_url: str | None = None  # replaces the manifest's base_url for this scheme (Jira OAuth)
+    oauth: OAuthSpec | None = None
+
+    @property
+    def is_oauth(self) -> bool:
+        return self.type == OAUTH2 and self.oauth is not None
+
+    @property
+    def credential_properties(self) -> Mapping[str, Any]:
+        return self.credentials_schema.get("properties") or {}
+
+
+@dataclass(frozen=True, slots=True)
+class Pagination:
+    """One pagination style and its keys (docs/catalog.md, "Pagination"); unused keys keep their defaults."""
+
+    type: str = "none"  # link_header | cursor | graphql | offset | next_url | none
+    cursor_param: str = "cursor"
+    cursor_in: str | None = None  # query | body; None: by method
+    next_cursor: str = "next_cursor"
+    has_more: str | None = None
+    page_info: str = "pageInfo"
+    cursor_variable: str = "after"
+    offset_param: str = "offset"
+    limit_param: str = "limit"
+    total: str | None = None
+    is_last: str | None = None
+    next_url: str = "next"
+    done: str | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.type != "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    entity: str
+    name: str
+    method: str
+    path: str
+    description: str = ""
+    body: str | None = None  # as declared; `body_kind` says what is sent
+    graphql_query: str | None = None  # the GraphQL document, when the action has a `graphql` block
+    headers: Mapping[str, str] = field(default_factory=_empty)
+    params: dict[str, Any] | None = None  # the JSON Schema of the caller's params, as declared
+    records: str | None = None  # dotted path to the result in the response body
+    pagination: Pagination = field(default_factory=Pagination)
+    base_url: str | None = None  # replaces the manifest's (and scheme's) base_url for this action
+    idempotent: bool | None = None  # as declared; `is_idempotent` has the default
+    read_only: bool | None = None  # as declared; `is_read_only` has the default
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def body_kind(self) -> str:
+        """json | form | graphql | none: the declared `body`, else graphql with a document, else by method."""
+        if self.body:
+            return self.body
+        if self.graphql_query is not None:
+            return "graphql"
+        return "json" if self.method in WRITE_METHODS else "none"
+
+    @property
+    def is_graphql_query(self) -> bool:
+        return self.body_kind == "graphql" and not (self.graphql_query or "").lstrip().startswith("mutation")
+
+    @property
+    def is_read_only(self) -> bool:
+        """Whether running the action twice is harmless: GET/HEAD and GraphQL queries unless the manifest says."""
+        if self.read_only is not None:
+            return self.read_only
+        if self.method in READ_METHODS:
+            return True
+        # A GraphQL query declared as such (`body: graphql`); a mutation writes.
+        return self.body == "graphql" and not (self.graphql_query or "").lstrip().startswith("mutation")
+
+    @property
+    def is_idempotent(self) -> bool:
+        """Safe to retry after a 5xx or a dropped connection (before any idempotency header is considered)."""
+        if self.idempotent is not None:
+            return self.idempotent
+        return self.method in IDEMPOTENT_METHODS or self.is_graphql_query
+
+    @property
+    def is_paginated(self) -> bool:
+        return self.pagination.enabled
+
+    @property
+    def param_properties(self) -> Mapping[str, Any]:
+        return (self.params or {}).get("properties") or {}
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    name: str
+    actions: Mapping[str, Action]
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorSpec:
+    """Vendor quirks: errors in 200 answers (Slack's `ok`), GraphQL errors, vendor codes (docs/catalog.md, "Errors")."""
+
+    ok_field: str | None = None
+    message_field: str | None = None
+    code_field: str | None = None
+    graphql: bool = False
+    codes: Mapping[str, str] = field(default_factory=_empty)  # vendor code -> Patchbay error code
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    remaining_header: str | None = None
+    limit_header: str | None = None
+    reset_header: str | None = None
+    reset_format: str | None = None  # epoch_seconds (default) | epoch_ms | delta_seconds | http_date | iso8601
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """The cheap call that proves credentials work."""
+
+    entity: str
+    action: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    definition_id: str
+    slug: str
+    name: str
+    version: str
+    base_url: str
+    auth_schemes: tuple[AuthScheme, ...]
+    entities: Mapping[str, Entity]
+    description: str = ""
+    icon: str = ""
+    docs_url: str | None = None
+    allowed_hosts: tuple[str, ...] = ()
+    headers: Mapping[str, str] = field(default_factory=_empty)
+    config_schema: dict[str, Any] | None = None
+    rate_limit: RateLimit = field(default_factory=RateLimit)
+    errors: ErrorSpec = field(default_factory=ErrorSpec)
+    check: Check | None = None
+    idempotency_header: str | None = None
+    query_arrays: str = "repeat"
+
+    # --- Auth schemes ---------------------------------------------------------------------------------------------
+
+    def find_scheme(self, key: str | None) -> AuthScheme | None:
+        return next((scheme for scheme in self.auth_schemes if scheme.key == key), None)
+
+    def scheme(self, key: str | None) -> AuthScheme:
+        """The auth scheme with this key; UnknownAuthScheme (naming the available ones) when there is none."""
+        found = self.find_scheme(key)
+        if found is None:
+            raise UnknownAuthScheme(key, [scheme.key for scheme in self.auth_schemes])
+        return found
+
+    def oauth_scheme(self, key: str | None = None) -> AuthScheme | None:
+        """The first OAuth 2.0 scheme (the one with this key, when given); None when there is none."""
+        return next(
+            (scheme for scheme in self.auth_schemes if scheme.is_oauth and (not key or scheme.key == key)), None
+        )
+
+    # --- Operations -----------------------------------------------------------------------------------------------
+
+    def operations(self) -> dict[str, list[str]]:
+        """entity -> action names, in manifest order."""
+        return {name: list(entity.actions) for name, entity in self.entities.items()}
+
+    def action(self, entity: str, action: str) -> Action:
+        """The action; UnknownOperation (listing what exists) for an unknown entity or action."""
+        found = None
+        if isinstance(entity, str) and isinstance(action, str) and entity in self.entities:
+            found = self.entities[entity].actions.get(action)
+        if found is None:
+            raise UnknownOperation(str(entity), str(action), self.operations())
+        return found
+
+    def actions(self) -> Iterator[Action]:
+        for entity in self.entities.values():
+            yield from entity.actions.values()
+
+    # --- Where requests go ----------------------------------------------------------------------------------------
+
+    def base_url_for(self, action: Action, scheme: AuthScheme) -> str:
+        """The URL template an action's calls start from under a scheme: the action's, the scheme's, the manifest's."""
+        return action.base_url or scheme.base_url or self.base_url
+
+    def url_templates(self, scheme_key: str | None = None) -> Iterator[str]:
+        """Every URL template a connector of this type (with this auth scheme, when given) may call."""
+        yield self.base_url
+        for scheme in self.auth_schemes:
+            if scheme_key is not None and scheme.key != scheme_key:
+                continue
+            if scheme.base_url:
+                yield scheme.base_url
+            if scheme.oauth is not None:
+                yield from scheme.oauth.urls().values()
+        for action in self.actions():
+            if action.base_url:
+                yield action.base_url
+
+    def host_fields(self) -> set[str]:
+        """Field names (`replication_config.api_url`, `credentials.instance_url`) that decide a request's host."""
+        fields: set[str] = set()
+        for template in self.url_templates():
+            for ref in host_placeholders(template):
+                source, _, name = ref.partition(".")
+                fields.add(f"{'replication_config' if source == 'config' else source}.{name}")
+        return fields
+
+    # --- Configuration --------------------------------------------------------------------------------------------
+
+    @property
+    def config_properties(self) -> Mapping[str, Any]:
+        return (self.config_schema or {}).get("properties") or {}
+
+    @property
+    def config_defaults(self) -> dict[str, Any]:
+        """`default` of each config property that declares one (a placeholder's fallback)."""
+        return {
+            name: prop["default"]
+            for name, prop in self.config_properties.items()
+            if isinstance(prop, dict) and "default" in prop
+        }

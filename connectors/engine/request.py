@@ -1,0 +1,284 @@
+"""Building the request of one action: where each param goes, the URL (path, query, cursor), headers and the body,
+encoded by kind (json, form, graphql, none). See docs/catalog.md, "Entities and actions"."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import SplitResult, quote, urlencode, urlsplit
+
+from connectors.catalog.manifest import Action, AuthScheme, Manifest
+from connectors.catalog.params import CURSOR_PARAM
+from connectors.catalog.templates import placeholders
+
+from .auth import AppliedAuth
+from .errors import OperationInputError
+from .pagination import CursorPlacement, place_cursor
+from .urls import resolve_base_url
+
+QUERY_METHODS = ("GET", "DELETE", "HEAD")
+WRITE_METHODS = ("POST", "PUT", "PATCH")
+_PATH_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass
+class PreparedCall:
+    method: str
+    url: str
+    log_target: str  # host + path, never the query
+    headers: dict[str, str]
+    body: bytes | None
+    query: dict[str, Any]
+    idempotent: bool
+    origin: str
+    required_prefix: str
+
+
+@dataclass
+class PlacedParams:
+    """The caller's params (with the action's defaults), each where it goes."""
+
+    path: dict[str, str] = field(default_factory=dict)  # URL-quoted
+    query: dict[str, Any] = field(default_factory=dict)
+    body: dict[str, Any] = field(default_factory=dict)
+    variables: dict[str, Any] = field(default_factory=dict)  # GraphQL
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def prepare_call(
+    *,
+    manifest: Manifest,
+    action: Action,
+    scheme: AuthScheme,
+    auth: AppliedAuth,
+    config: dict[str, Any],
+    credentials: dict[str, Any],
+    params: dict[str, Any],
+    allow_http_hosts: Collection[str] = (),
+) -> PreparedCall:
+    base = urlsplit(
+        resolve_base_url(
+            manifest.base_url_for(action, scheme),
+            config=config,
+            credentials=credentials,
+            config_defaults=manifest.config_defaults,
+            allowed_hosts=manifest.allowed_hosts,
+            allow_http_hosts=allow_http_hosts,
+        )
+    )
+    params = dict(params)
+    cursor = (
+        params.pop(CURSOR_PARAM, None) if action.is_paginated and CURSOR_PARAM not in action.param_properties else None
+    )
+    placed = place_params(action, {**action.defaults, **params})
+    required_prefix = base.path.rstrip("/") + "/" + action.path.split("{", 1)[0].lstrip("/")
+    target = _place_cursor(action, cursor, placed, required_prefix) if cursor is not None else CursorPlacement()
+    url, log_path = _url(manifest, action, base, placed, auth, target)
+    headers = {"Accept": "application/json", **manifest.headers, **action.headers, **placed.headers, **auth.headers}
+    payload, content_type = encode_body(action, placed)
+    if content_type:
+        headers["Content-Type"] = content_type
+    idempotent = action.is_idempotent
+    if not idempotent and manifest.idempotency_header:
+        # The vendor de-duplicates writes on this key: one fresh key per call, the same on every retry.
+        headers.setdefault(manifest.idempotency_header, str(uuid.uuid4()))
+        idempotent = True
+    return PreparedCall(
+        method=action.method,
+        url=url,
+        log_target=f"{base.netloc}{log_path}",
+        headers=headers,
+        body=payload,
+        query=placed.query,
+        idempotent=idempotent,
+        origin=f"{base.scheme}://{base.netloc}".lower(),
+        required_prefix=required_prefix,
+    )
+
+
+# --- Params ---------------------------------------------------------------------------------------------------------
+
+
+def place_params(action: Action, params: dict[str, Any]) -> PlacedParams:
+    """Each param where its `in` says, else: path if the path names it, GraphQL variables, query for reads, body."""
+    kind = action.body_kind
+    path_names = set(placeholders(action.path))
+    placed = PlacedParams()
+    for name, value in params.items():
+        prop = action.param_properties.get(name)
+        where = (prop.get("in") if isinstance(prop, dict) else None) or _default_location(name, action, path_names)
+        if where == "path":
+            placed.path[name] = _path_value(name, value)
+        elif where == "query":
+            placed.query[name] = value
+        elif where == "header":
+            placed.headers[name] = _header_value(name, value)
+        elif kind == "graphql":
+            placed.variables[name] = value
+        else:
+            placed.body[name] = value
+    missing = sorted(path_names - set(placed.path))
+    if missing:
+        raise OperationInputError(
+            "invalid_params",
+            f"Invalid params: {', '.join('params.' + m for m in missing)}.",
+            [{"field": f"params.{m}", "message": "This field is required.", "error_code": "required"} for m in missing],
+        )
+    return placed
+
+
+def _default_location(name: str, action: Action, path_names: set[str]) -> str:
+    if name in path_names:
+        return "path"
+    if action.body_kind == "graphql":
+        return "variables"
+    if action.method in QUERY_METHODS or action.body_kind == "none":
+        return "query"
+    return "body"
+
+
+def _invalid(field: str, message: str, code: str = "invalid_value") -> OperationInputError:
+    return OperationInputError(
+        "invalid_params", f"Invalid params: {field}.", [{"field": field, "message": message, "error_code": code}]
+    )
+
+
+def _path_value(name: str, value: Any) -> str:
+    text = "true" if value is True else "false" if value is False else str(value)
+    if text in ("", ".", "..") or isinstance(value, dict | list):
+        raise _invalid(f"params.{name}", "Must be a non-empty value usable in a URL path.")
+    return quote(text, safe="")
+
+
+def _header_value(name: str, value: Any) -> str:
+    text = str(value)
+    if "\r" in text or "\n" in text:
+        raise _invalid(f"params.{name}", "Must not contain line breaks.")
+    return text
+
+
+# --- The URL ----------------------------------------------------------------------------------------------------
+
+
+def _place_cursor(action: Action, cursor: Any, placed: PlacedParams, required_prefix: str) -> CursorPlacement:
+    """Put the cursor where the action's pagination style wants it: query, body or variables go into `placed`; a
+    replaced query (link_header) or path (next_url) is returned for the URL."""
+    placement = place_cursor(
+        action.pagination,
+        str(cursor),
+        body_kind=action.body_kind,
+        method=action.method,
+        required_prefix=required_prefix,
+    )
+    placed.query.update(placement.query)
+    _deep_merge(placed.body, placement.body)
+    placed.variables.update(placement.variables)
+    return placement
+
+
+def _url(
+    manifest: Manifest,
+    action: Action,
+    base: SplitResult,
+    placed: PlacedParams,
+    auth: AppliedAuth,
+    cursor: CursorPlacement,
+) -> tuple[str, str]:
+    """(URL, path for logs). The origin is always the base URL's, and query credentials are always ours."""
+    if cursor.path_override is not None:
+        path_and_query, pairs, log_path = cursor.path_override, [], cursor.path_override.split("?", 1)[0]
+    else:
+        path = _PATH_PARAM.sub(lambda m: placed.path[m.group(1)], action.path)
+        path_and_query = log_path = base.path.rstrip("/") + (path if path.startswith("/") else "/" + path)
+        if cursor.replace_query is not None:
+            pairs = [(k, v) for k, v in cursor.replace_query if k not in auth.query]
+        else:
+            pairs = encode_pairs(placed.query, arrays=manifest.query_arrays)
+    pairs += list(auth.query.items())
+    url = f"{base.scheme}://{base.netloc}" + path_and_query
+    if pairs:
+        url += ("&" if "?" in path_and_query else "?") + urlencode(pairs)
+    return url, log_path
+
+
+def _deep_merge(target: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _deep_merge(target[key], value)
+        else:
+            target[key] = value
+
+
+def encode_pairs(values: dict[str, Any], *, arrays: str = "repeat") -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for key, value in values.items():
+        _flatten(key, value, out, arrays=arrays)
+    return out
+
+
+def _flatten(prefix: str, value: Any, out: list[tuple[str, str]], *, arrays: str) -> None:
+    """Stripe-style bracket nesting for objects (a[b]=1, items[0][price]=x); arrays of scalars per `arrays`:
+    repeat (a=1&a=2), indexed (a[0]=1), brackets (a[]=1) or comma (a=1,2)."""
+    if value is None:
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _flatten(f"{prefix}[{key}]", item, out, arrays=arrays)
+    elif isinstance(value, list | tuple):
+        scalars = all(not isinstance(item, dict | list | tuple) for item in value)
+        if scalars and arrays == "comma":
+            out.append((prefix, ",".join(_scalar_text(item) for item in value)))
+            return
+        for index, item in enumerate(value):
+            if scalars and arrays == "repeat":
+                name = prefix
+            elif scalars and arrays == "brackets":
+                name = f"{prefix}[]"
+            else:
+                name = f"{prefix}[{index}]"
+            _flatten(name, item, out, arrays=arrays)
+    else:
+        out.append((prefix, _scalar_text(value)))
+
+
+def _scalar_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+# --- The body -------------------------------------------------------------------------------------------------------
+
+
+def _graphql_body(action: Action, placed: PlacedParams) -> tuple[bytes | None, str | None]:
+    document = {"query": action.graphql_query or "", "variables": placed.variables}
+    return json.dumps(document).encode(), "application/json"
+
+
+def _json_body(action: Action, placed: PlacedParams) -> tuple[bytes | None, str | None]:
+    if not placed.body and action.method not in WRITE_METHODS:
+        return None, None
+    return json.dumps(placed.body).encode(), "application/json"
+
+
+def _form_body(action: Action, placed: PlacedParams) -> tuple[bytes | None, str | None]:
+    if not placed.body and action.method not in WRITE_METHODS:
+        return None, None
+    return urlencode(encode_pairs(placed.body, arrays="indexed")).encode(), "application/x-www-form-urlencoded"
+
+
+BODY_ENCODERS: dict[str, Callable[[Action, PlacedParams], tuple[bytes | None, str | None]]] = {
+    "graphql": _graphql_body,
+    "json": _json_body,
+    "form": _form_body,
+}
+
+
+def encode_body(action: Action, placed: PlacedParams) -> tuple[bytes | None, str | None]:
+    """(payload, Content-Type) for the action's body kind; (None, None) for `none` and empty bodies of reads."""
+    encoder = BODY_ENCODERS.get(action.body_kind)
+    return encoder(action, placed) if encoder else (None, None)
