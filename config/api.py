@@ -11,8 +11,8 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from config.outages import OUTAGE_ERRORS, outage_error
-from connectors.crypto import DecryptionError
-from workspaces.errors import Conflict, PatchbayError, ServiceUnavailable
+from core.errors import Conflict, DecryptionError, PatchbayError, ServiceUnavailable
+from core.http import error_body, status_of
 
 logger = logging.getLogger("patchbay.api")
 
@@ -30,10 +30,6 @@ api = NinjaAPI(
 )
 
 PYDANTIC_CODES = {"missing": "required", "extra_forbidden": "unknown_field", "uuid_parsing": "invalid_value"}
-
-
-def error_body(message: str, errors: list[dict[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
-    return {"message": message, "errors": errors or [], **extra}
 
 
 def _field_from_loc(loc: list[Any] | tuple[Any, ...]) -> str:
@@ -73,7 +69,7 @@ def on_patchbay_error(request: HttpRequest, exc: PatchbayError) -> HttpResponse:
     if isinstance(exc, ServiceUnavailable):
         extra.update(exc.extra)
     errors = [e.as_dict() for e in getattr(exc, "errors", [])]
-    response = api.create_response(request, error_body(exc.message, errors, **extra), status=exc.status_code)
+    response = api.create_response(request, error_body(exc.message, errors, **extra), status=status_of(exc))
     if isinstance(exc, ServiceUnavailable):
         response["Retry-After"] = str(exc.retry_after)
     return response
@@ -108,8 +104,8 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 @api.exception_handler(DecryptionError)
 def on_decryption_error(request: HttpRequest, exc: DecryptionError) -> HttpResponse:
-    logger.error("%s", exc)
-    return api.create_response(request, error_body(str(exc)), status=503)
+    logger.error("%s", exc)  # an operator must act (a key was retired too early): say so in the log
+    return on_patchbay_error(request, exc)
 
 
 @api.exception_handler(Exception)

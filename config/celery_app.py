@@ -11,7 +11,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("patchbay")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+# Tasks live beside the services they call: connectors/executions/tasks.py and connectors/oauth/tasks.py.
+app.autodiscover_tasks(["connectors.executions", "connectors.oauth"])
 
 
 @task_prerun.connect

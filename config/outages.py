@@ -13,7 +13,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from workspaces.errors import ServiceUnavailable
+from core.errors import ServiceUnavailable
 
 OUTAGE_ERRORS: tuple[type[Exception], ...] = (
     OperationalError,

@@ -9,26 +9,21 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.templatetags.static import static
 from ninja import Query, Router
+from ninja.renderers import JSONRenderer
 from ninja.responses import Status
 
+from core.errors import FieldError, InvalidInput, TokenUnavailable
+from core.http import error_body, status_for
 from workspaces.auth import ApiKeyAuth
-from workspaces.errors import FieldError, InvalidInput
 from workspaces.services import Actor
 
 from . import selectors, services
 from .catalog import manifest_for
 from .catalog.describe import public_description
-from .execution import (
-    HTTP_STATUS_FOR_ERROR,
-    check_credentials,
-    execution_body,
-    execution_http_status,
-    execution_start,
-    execution_wait,
-)
-from .models import Connector, ConnectorDefinition
+from .executions import selectors as execution_selectors
+from .executions.services import check_credentials, execution_start, execution_wait
+from .models import Connector, ConnectorDefinition, Execution, ExecutionStatus
 from .oauth import services as oauth_services
-from .oauth.errors import TokenUnavailable
 from .schemas import (
     CheckOut,
     ConflictOut,
@@ -52,6 +47,7 @@ from .validation import misplaced_config_errors
 definitions_router = Router(tags=["definitions"])
 router = Router(auth=ApiKeyAuth(), tags=["connectors"])
 
+RENDERER = JSONRenderer()
 ERRORS: dict[int, Any] = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
@@ -232,14 +228,56 @@ EXECUTION_RESPONSES: dict[int, Any] = {
 }
 
 
-def execution_response(request: HttpRequest, execution) -> HttpResponse:  # noqa: ANN001
-    from config.api import api
+def execution_http_status(execution: Execution) -> int:
+    if execution.status == ExecutionStatus.SUCCESS:
+        return 200
+    if execution.status != ExecutionStatus.ERROR:
+        return 202
+    return status_for(execution.error_code)
 
-    status = execution_http_status(execution)
-    response = api.create_response(request, execution_body(execution), status=status)
-    if status in (429, 503) and execution.retry_after is not None:
-        response["Retry-After"] = str(execution.retry_after)
+
+def execution_body(execution: Execution) -> dict[str, Any]:
+    done = execution.status in (ExecutionStatus.SUCCESS, ExecutionStatus.ERROR)
+    body: dict[str, Any] = {
+        "status": execution.status,
+        "result": execution.result if execution.status == ExecutionStatus.SUCCESS else None,
+        "connector_metadata": {
+            "has_next_page": bool((execution.connector_metadata or {}).get("has_next_page", False)),
+            "end_cursor": (execution.connector_metadata or {}).get("end_cursor"),
+        },
+        "execution_metadata": {
+            "execution_id": str(execution.pk),
+            "execution_time_ms": execution.duration_ms,
+            "attempts": execution.attempts,
+        },
+    }
+    if execution.status == ExecutionStatus.ERROR:
+        body.update(
+            message=execution.error_message, errors=execution.error_fields or [], error_code=execution.error_code
+        )
+        if execution.upstream_status:
+            body["upstream_status"] = execution.upstream_status
+        if execution.retry_after is not None:
+            body["retry_after"] = execution.retry_after
+    elif not done:
+        body.update(message=f"Still running: poll GET /api/v1/integrations/executions/{execution.pk}.")
+    return body
+
+
+def json_response(request: HttpRequest, body: Any, status: int, retry_after: int | None = None) -> HttpResponse:
+    """A response rendered as the API renders every other one (nothing here imports config.api)."""
+    response = HttpResponse(
+        RENDERER.render(request, body, response_status=status),
+        status=status,
+        content_type=f"{RENDERER.media_type}; charset={RENDERER.charset}",
+    )
+    if retry_after and status in (429, 503):
+        response["Retry-After"] = str(retry_after)
     return response
+
+
+def execution_response(request: HttpRequest, execution: Execution) -> HttpResponse:
+    return json_response(request, execution_body(execution), execution_http_status(execution), execution.retry_after)
 
 
 @router.post("/connectors/{connector_id}/execute", response=EXECUTION_RESPONSES, summary="Run an operation")
@@ -261,7 +299,7 @@ def execute(request: HttpRequest, connector_id: str, payload: ExecuteIn) -> Http
 
 @router.get("/executions/{execution_id}", response=EXECUTION_RESPONSES, summary="Get an execution")
 def get_execution(request: HttpRequest, execution_id: str) -> HttpResponse:
-    execution = selectors.execution_get(workspace=request.workspace, execution_id=execution_id)  # type: ignore[attr-defined]
+    execution = execution_selectors.execution_get(workspace=request.workspace, execution_id=execution_id)  # type: ignore[attr-defined]
     return execution_response(request, execution)
 
 
@@ -302,13 +340,8 @@ def oauth_initiate_endpoint(request: HttpRequest, payload: OAuthInitiateIn) -> d
 
 
 def _token_unavailable_response(request: HttpRequest, exc: TokenUnavailable) -> HttpResponse:
-    from config.api import api, error_body
-
-    status = HTTP_STATUS_FOR_ERROR.get(exc.code, 424)
-    response = api.create_response(request, error_body(exc.message, error_code=exc.code), status=status)
-    if exc.retry_after:
-        response["Retry-After"] = str(exc.retry_after)
-    return response
+    body = error_body(exc.message, error_code=exc.code)
+    return json_response(request, body, status_for(exc.code, 424), exc.retry_after)
 
 
 @router.post(

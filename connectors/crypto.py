@@ -10,9 +10,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-
-class DecryptionError(Exception):
-    """A stored secret that none of the configured keys can decrypt. The message names the owner, never the data."""
+from core.errors import DecryptionError
 
 
 @lru_cache(maxsize=8)

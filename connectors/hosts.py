@@ -16,10 +16,9 @@ from typing import Any
 
 from django.conf import settings
 
-from workspaces.errors import FieldError, InvalidInput
+from core.errors import FieldError, InvalidInput, OperationInputError
 
 from .catalog.manifest import AuthScheme, Manifest
-from .engine.errors import OperationInputError
 from .engine.urls import resolve_base_url
 from .validation import schema_errors, secret_fields
 

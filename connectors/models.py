@@ -43,6 +43,9 @@ class ConnectorDefinition(models.Model):
 
 
 class ConnectorStatus(models.TextChoices):
+    """A connector's health. Changed only by connectors.status.connector_set_status, which audits transitions."""
+
+    UNKNOWN = "unknown", "Unknown"  # nothing has proven the credentials yet: no check, no execution
     HEALTHY = "healthy", "Healthy"
     NEEDS_ATTENTION = "needs_attention", "Needs attention"
     NEEDS_REAUTH = "needs_reauth", "Needs re-authorisation"
@@ -57,7 +60,7 @@ class Connector(models.Model):
     # One MultiFernet token holding the whole credentials JSON. Never read this directly: use connectors.crypto.
     credentials_encrypted = models.TextField(editable=False)
     replication_config = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=20, choices=ConnectorStatus.choices, default=ConnectorStatus.HEALTHY)
+    status = models.CharField(max_length=20, choices=ConnectorStatus.choices, default=ConnectorStatus.UNKNOWN)
     status_detail = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -10,14 +10,14 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from core.errors import Conflict, FieldError, InvalidInput, NotFound, NotFoundWithErrors
 from workspaces.access import get_scoped, scoped
-from workspaces.errors import Conflict, FieldError, InvalidInput, NotFound, NotFoundWithErrors
 from workspaces.models import Workspace
 
 from . import crypto
 from .catalog import manifest_for
 from .catalog.manifest import AuthScheme, UnknownAuthScheme
-from .models import Connector, ConnectorDefinition, Execution, OAuthApp
+from .models import Connector, ConnectorDefinition, OAuthApp
 
 
 def definition_list(*, name: str | None = None) -> QuerySet[ConnectorDefinition]:
@@ -157,35 +157,6 @@ def paginate(qs: QuerySet, *, cursor: str | None, limit: int) -> tuple[list, str
     rows = list(qs[: limit + 1])
     next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].pk) if len(rows) > limit else None
     return rows[:limit], next_cursor
-
-
-def execution_list(
-    *,
-    workspace: Workspace,
-    connector_id: Any = None,
-    status: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> QuerySet[Execution]:
-    qs = scoped(Execution.objects.select_related("connector", "connector__definition"), workspace)
-    if connector_id:
-        qs = qs.filter(connector_id=connector_id)
-    if status:
-        qs = qs.filter(status=status)
-    if since:
-        qs = qs.filter(created_at__gte=since)
-    if until:
-        qs = qs.filter(created_at__lt=until)
-    return qs.order_by("-created_at", "-id")
-
-
-def execution_get(*, workspace: Workspace, execution_id: Any) -> Execution:
-    return get_scoped(
-        Execution.objects.select_related("connector", "connector__definition"),
-        workspace,
-        what="Execution",
-        pk=execution_id,
-    )
 
 
 def oauth_app_list(*, workspace: Workspace) -> QuerySet[OAuthApp]:

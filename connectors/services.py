@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from workspaces.errors import FieldError, InvalidInput
+from core.errors import FieldError, InvalidInput
 from workspaces.models import Workspace
 from workspaces.services import Actor, audit
 
@@ -15,10 +15,11 @@ from . import crypto
 from .catalog import manifest_for
 from .catalog.manifest import AuthScheme, Manifest
 from .engine.auth import header_errors
-from .execution import check_credentials_unsaved
+from .executions.services import check_credentials_unsaved
 from .hosts import host_errors, host_values, require_credentials_for_move
 from .models import Connector, ConnectorDefinition, ConnectorStatus
 from .selectors import auth_scheme_of, connector_credentials
+from .status import connector_set_status
 from .validation import validate_credentials, validate_replication_config
 
 
@@ -79,6 +80,8 @@ def connector_create(
     if check:
         creds = check_credentials_unsaved(connector=connector, credentials=creds)
         connector.credentials_encrypted = crypto.encrypt_json(creds)
+        # Proven before it exists: its first status (unknown otherwise, until a check or an execution).
+        connector.status, connector.last_checked_at = ConnectorStatus.HEALTHY, timezone.now()
     connector.save()
     audit(
         workspace=workspace,
@@ -127,9 +130,7 @@ def connector_update(
             scheme, creds = validate_credentials(manifest, merged, requested_scheme=connector.auth_scheme)
             connector.credentials_encrypted = crypto.encrypt_json(creds)
             changed.append("credentials")
-            if connector.status != ConnectorStatus.HEALTHY:
-                connector.status, connector.status_detail = ConnectorStatus.HEALTHY, ""
-                connector.refresh_failures, connector.refresh_cooldown_until = 0, None
+            connector.refresh_failures, connector.refresh_cooldown_until = 0, None
         except InvalidInput as exc:
             errors += exc.errors
             message = exc.message
@@ -149,6 +150,9 @@ def connector_update(
     if bound:
         raise InvalidInput(bound[0].message, bound)
     connector.save()
+    if "credentials" in changed:
+        # New credentials are unproven: whatever the old ones showed no longer applies.
+        connector_set_status(connector=connector, status=ConnectorStatus.UNKNOWN, actor=actor)
     audit(
         workspace=connector.workspace,
         actor=actor,
@@ -191,10 +195,3 @@ def connector_delete(*, connector: Connector, actor: Actor) -> None:
         metadata={"connector_type": connector.definition.slug, "connector_id": str(connector.pk)},
     )
     connector.delete()
-
-
-def connector_set_status(*, connector: Connector, status: str, detail: str = "") -> None:
-    Connector.objects.filter(pk=connector.pk).update(
-        status=status, status_detail=detail[:500], updated_at=timezone.now()
-    )
-    connector.status, connector.status_detail = status, detail[:500]

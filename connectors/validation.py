@@ -10,7 +10,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 
-from workspaces.errors import FieldError, InvalidInput
+from core.errors import FieldError, InvalidInput
 
 from .catalog.manifest import AuthScheme, Manifest
 

@@ -10,7 +10,7 @@ from typing import Any
 from connectors.catalog.manifest import Manifest
 from connectors.catalog.params import CURSOR_PARAM, action_params_schema
 from connectors.models import Connector
-from workspaces.errors import FieldError
+from core.errors import FieldError
 
 from .schema_forms import build_fields, errors_by_field
 

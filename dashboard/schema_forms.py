@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from workspaces.errors import FieldError
+from core.errors import FieldError
 
 SECRET_KEYWORDS = ("secret", "airbyte_secret")
 _INDEX = re.compile(r"^\[(\d+)\]")

@@ -7,7 +7,8 @@ from typing import TypeVar
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 
-from .errors import NotFound
+from core.errors import NotFound
+
 from .models import Workspace
 
 M = TypeVar("M", bound=Model)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
-from .errors import AuthenticationFailed
+from core.errors import AuthenticationFailed
+
 from .models import ApiKey
 from .services import api_key_authenticate
 

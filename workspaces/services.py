@@ -14,7 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from .errors import AuthenticationFailed, FieldError, InvalidInput, NotFound
+from core.errors import AuthenticationFailed, FieldError, InvalidInput, NotFound
+
 from .models import ApiKey, AuditEvent, Membership, Role, Workspace
 
 API_KEY_PREFIX = "pb_"

@@ -7,39 +7,18 @@ replication_config, and the limits and http-allowed hosts of this deployment.
 from __future__ import annotations
 
 from connectors.catalog.manifest import UnknownOperation
+from core.errors import OperationInputError, UpstreamError
 
-from .errors import (
-    BadRequest,
-    ConnectionFailed,
-    CredentialsRejected,
-    InvalidResponse,
-    NotFoundUpstream,
-    OperationInputError,
-    RateLimited,
-    ResponseTooLarge,
-    UpstreamError,
-    UpstreamTimeout,
-    UpstreamUnavailable,
-)
 from .executor import OperationResult, execute_operation
 from .http import Limits, new_session, shared_session
 from .urls import resolve_base_url
 
 __all__ = [
-    "BadRequest",
-    "ConnectionFailed",
-    "CredentialsRejected",
-    "InvalidResponse",
     "Limits",
-    "NotFoundUpstream",
     "OperationInputError",
     "OperationResult",
-    "RateLimited",
-    "ResponseTooLarge",
     "UnknownOperation",
     "UpstreamError",
-    "UpstreamTimeout",
-    "UpstreamUnavailable",
     "execute_operation",
     "new_session",
     "resolve_base_url",

@@ -9,8 +9,8 @@ from typing import Any
 
 from connectors.catalog.manifest import ApplyRule, AuthScheme, Manifest, UnknownAuthScheme
 from connectors.catalog.templates import placeholders
+from core.errors import OperationInputError
 
-from .errors import OperationInputError
 from .http import secret_forms
 from .util import render, secret_values
 

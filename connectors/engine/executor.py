@@ -16,11 +16,11 @@ import requests
 
 from connectors.catalog.manifest import Action, Manifest
 from connectors.catalog.params import validate_params
+from core.errors import OperationInputError, UpstreamError
 
 from . import http
 from .auth import AppliedAuth, apply_credentials, select_scheme
 from .classify import Outcome, classify
-from .errors import OperationInputError, UpstreamError, make_error
 from .http import Limits
 from .pagination import PageInfo, page_info
 from .request import PreparedCall, prepare_call
@@ -147,7 +147,7 @@ class _Exchange:
                 max_body_bytes=self.limits.max_body_bytes,
                 auth_query=self.auth.query,
             )
-        except UpstreamError as exc:  # ResponseTooLarge
+        except UpstreamError as exc:  # response_too_large
             self.status = exc.status_code
             raise self.fail(exc.code, exc.message, status_code=exc.status_code) from None
         except requests.RequestException as exc:
@@ -190,7 +190,7 @@ class _Exchange:
         if len(text) > MAX_MESSAGE_LENGTH:
             text = text[: MAX_MESSAGE_LENGTH - 1] + "…"
         self.log(code)
-        return make_error(code, text, attempts=self.budget.attempts, **kwargs)
+        return UpstreamError(code, text, attempts=self.budget.attempts, **kwargs)
 
     def log(self, error_code: str | None) -> int:
         duration_ms = int((time.monotonic() - self.started) * 1000)

@@ -23,7 +23,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
 
-from .errors import ResponseTooLarge
+from core.errors import UpstreamError
 
 USER_AGENT = "Patchbay/1.0 (+https://patchbay.dev)"
 CHUNK_SIZE = 64 * 1024
@@ -34,7 +34,7 @@ REDACTED = "[redacted]"
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Bounds on one upstream operation. Callers build it (connectors.execution.upstream_limits reads the
+    """Bounds on one upstream operation. Callers build it (connectors.executions.services.upstream_limits reads the
     PATCHBAY_UPSTREAM_* settings); the defaults are those settings' defaults."""
 
     timeout: float = 20.0  # seconds per attempt (connect and each read)
@@ -112,7 +112,9 @@ def send_once(
     max_body_bytes: int,
     auth_query: dict[str, str] | None = None,
 ) -> RawResponse:
-    """One attempt, following same-origin redirects of GETs. Raises requests exceptions or ResponseTooLarge."""
+    """One attempt, following same-origin redirects of GETs.
+
+    Raises requests exceptions, or UpstreamError "response_too_large"."""
     for _ in range(MAX_REDIRECTS + 1):
         response = session.request(
             method,
@@ -147,19 +149,14 @@ def send_once(
 def _read_bounded(response: requests.Response, max_body_bytes: int) -> bytes:
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > max_body_bytes:
-        raise ResponseTooLarge(
-            f"The upstream response is larger than the {max_body_bytes}-byte limit.", status_code=response.status_code
-        )
+        raise _too_large(max_body_bytes, response.status_code)
     chunks: list[bytes] = []
     size = 0
     try:
         for chunk in response.iter_content(CHUNK_SIZE):
             size += len(chunk)
             if size > max_body_bytes:
-                raise ResponseTooLarge(
-                    f"The upstream response is larger than the {max_body_bytes}-byte limit.",
-                    status_code=response.status_code,
-                )
+                raise _too_large(max_body_bytes, response.status_code)
             chunks.append(chunk)
     except requests.ConnectionError as exc:
         # requests reports a read timeout during the body as a ConnectionError; keep the two apart.
@@ -264,3 +261,9 @@ def install_log_redaction() -> None:
     target = logging.getLogger("urllib3.connectionpool")
     if not any(isinstance(f, RedactQueryFilter) for f in target.filters):
         target.addFilter(RedactQueryFilter())
+
+
+def _too_large(limit: int, status: int) -> UpstreamError:
+    return UpstreamError(
+        "response_too_large", f"The upstream response is larger than the {limit}-byte limit.", status_code=status
+    )

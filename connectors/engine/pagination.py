@@ -14,8 +14,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from connectors.catalog.manifest import Pagination
+from core.errors import OperationInputError
 
-from .errors import OperationInputError
 from .util import dig, set_dotted
 
 LINK_TOKEN_PREFIX = "lh1."  # noqa: S105 (a format tag, not a password)

@@ -14,9 +14,9 @@ from urllib.parse import SplitResult, quote, urlencode, urlsplit
 from connectors.catalog.manifest import Action, AuthScheme, Manifest
 from connectors.catalog.params import CURSOR_PARAM
 from connectors.catalog.templates import placeholders
+from core.errors import OperationInputError
 
 from .auth import AppliedAuth
-from .errors import OperationInputError
 from .pagination import CursorPlacement, place_cursor
 from .urls import resolve_base_url
 

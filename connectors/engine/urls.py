@@ -16,8 +16,7 @@ from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from connectors.catalog.templates import PLACEHOLDER, authority_end
-
-from .errors import OperationInputError
+from core.errors import OperationInputError
 
 _HOST_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 

@@ -25,7 +25,7 @@ import requests
 
 from connectors.catalog.manifest import OAuthSpec
 from connectors.engine import http
-from connectors.engine.errors import ResponseTooLarge
+from core.errors import PatchbayError, UpstreamError
 
 DEFAULT_TIMEOUT = 10
 USER_AGENT = "Patchbay-OAuth/1"
@@ -37,9 +37,12 @@ MAX_DESCRIPTION_LENGTH = 300
 MAX_RESPONSE_BYTES = 1024 * 1024
 
 
-class OAuthError(Exception):
+class OAuthError(PatchbayError):
     """A failed token or revocation request. ``error`` is the RFC 6749 code, or one of ours:
-    ``timeout``, ``network_error``, ``invalid_response``, ``http_error``."""
+    ``timeout``, ``network_error``, ``invalid_response``, ``http_error``. The token lifecycle turns it into
+    TokenUnavailable (needs_reauth when ``permanent``)."""
+
+    code = "oauth_error"
 
     def __init__(
         self,
@@ -252,7 +255,7 @@ def _client_request(
             timeout=timeout,
             max_body_bytes=MAX_RESPONSE_BYTES,
         )
-    except ResponseTooLarge as exc:
+    except UpstreamError as exc:  # the only one the helper raises: response_too_large
         raise OAuthError("invalid_response", f"oversized answer from {host}", exc.status_code, False) from None
     except requests.Timeout as exc:
         raise OAuthError("timeout", f"no answer from {host} within {timeout} s", None, False) from exc

@@ -20,8 +20,9 @@ from connectors.catalog.manifest import AuthScheme, Manifest
 from connectors.hosts import host_errors
 from connectors.models import Connector, ConnectorDefinition, ConnectorStatus, OAuthApp, OAuthState
 from connectors.selectors import auth_scheme_of, connector_credentials
+from connectors.status import connector_set_status
 from connectors.validation import normalise_credentials, validate_replication_config
-from workspaces.errors import FieldError, InvalidInput
+from core.errors import FieldError, InvalidInput
 from workspaces.models import Workspace
 from workspaces.services import Actor, audit
 
@@ -270,7 +271,6 @@ def _save_authorized_connector(
     credentials = normalise_credentials(scheme, credentials)  # the option_title-style discriminator, if any
     if app.source == "connector":
         credentials.update(client_id=app.client_id, client_secret=app.client_secret)
-    connector.status, connector.status_detail = ConnectorStatus.HEALTHY, ""
     store_token(connector, credentials, token, scheme=scheme, actor=actor)
     audit(
         workspace=record.workspace,
@@ -325,9 +325,13 @@ def token_revoke(*, connector: Connector, actor: Actor) -> bool:
             credentials.pop(key, None)
         connector.credentials_encrypted = crypto.encrypt_json(credentials)
         connector.token_expires_at = None
-        connector.status = ConnectorStatus.NEEDS_REAUTH
-        connector.status_detail = "Tokens revoked: re-authorise to use this connector again."
         connector.save()
+        connector_set_status(
+            connector=connector,
+            status=ConnectorStatus.NEEDS_REAUTH,
+            detail="Tokens revoked: re-authorise to use this connector again.",
+            actor=actor,
+        )
         audit(
             workspace=connector.workspace,
             actor=actor,

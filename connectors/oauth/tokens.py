@@ -22,11 +22,12 @@ from connectors.catalog.manifest import AuthScheme
 from connectors.hosts import split_token_fields
 from connectors.models import Connector, ConnectorStatus
 from connectors.selectors import auth_scheme_of, connector_credentials
+from connectors.status import connector_set_status
+from core.errors import TokenUnavailable
 from workspaces.services import Actor, audit
 
 from . import client as oauth_client
 from .apps import OAuthClient, oauth_client_for, oauth_endpoints
-from .errors import TokenUnavailable
 
 logger = logging.getLogger("patchbay.oauth")
 
@@ -199,22 +200,23 @@ def store_token(
     connector.refresh_failures = 0
     connector.refresh_cooldown_until = None
     connector.refresh_queued_at = None
-    if connector.status != ConnectorStatus.HEALTHY:
-        connector.status, connector.status_detail = ConnectorStatus.HEALTHY, ""
-    connector.save()
+    if connector._state.adding:
+        connector.status = ConnectorStatus.HEALTHY  # authorised just now: its first status, not a transition
+        connector.save()
+    else:
+        connector.save()
+        # Fresh tokens from the provider: whatever was wrong (revoked, refused) is over.
+        connector_set_status(connector=connector, status=ConnectorStatus.HEALTHY, actor=actor)
     return credentials
 
 
 def _record_failure(connector: Connector, exc: Any, *, actor: Actor | None) -> TokenUnavailable:
     if exc.permanent:
-        connector.status = ConnectorStatus.NEEDS_REAUTH
-        connector.status_detail = f"{exc.error}: the provider refused the refresh token"[:500]
-        connector.save(update_fields=["status", "status_detail", "updated_at"])
-        audit(
-            workspace=connector.workspace,
-            actor=actor or Actor.system(),
-            action="connector.needs_reauth",
-            target=connector,
+        connector_set_status(
+            connector=connector,
+            status=ConnectorStatus.NEEDS_REAUTH,
+            detail=f"{exc.error}: the provider refused the refresh token",
+            actor=actor,
             metadata={"error": exc.error, "status_code": exc.status_code},
         )
         logger.warning("connector %s needs re-authorisation: %s", connector.pk, exc.error)

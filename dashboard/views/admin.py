@@ -18,7 +18,7 @@ from connectors.models import ConnectorDefinition, OAuthApp
 from connectors.oauth.services import oauth_app_delete, oauth_app_upsert
 from connectors.selectors import definition_list
 from workspaces.access import get_scoped, scoped
-from workspaces.errors import FieldError, InvalidInput, PatchbayError
+from core.errors import FieldError, InvalidInput, PatchbayError
 from workspaces.models import ApiKey, Membership, Role
 from workspaces.services import api_key_create, api_key_get, api_key_revoke
 

@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from workspaces import errors as domain
+from core import errors as domain
 
 View = Callable[..., HttpResponse]
 

@@ -16,9 +16,9 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from connectors.catalog import manifest_for
 from connectors.catalog.manifest import AuthScheme, Manifest
-from connectors.execution import check_credentials
+from connectors.executions.selectors import execution_list
+from connectors.executions.services import check_credentials
 from connectors.models import Connector, ConnectorDefinition, ConnectorStatus
-from connectors.oauth.errors import TokenUnavailable
 from connectors.oauth.services import oauth_initiate, token_refresh
 from connectors.selectors import (
     connector_credential_fields,
@@ -26,10 +26,9 @@ from connectors.selectors import (
     connector_get,
     definition_get_by_slug,
     definition_list,
-    execution_list,
 )
 from connectors.services import connector_create, connector_delete, connector_update
-from workspaces.errors import FieldError, InvalidInput, PatchbayError
+from core.errors import FieldError, InvalidInput, PatchbayError, TokenUnavailable
 from workspaces.models import Membership, Role
 
 from ..access import actor_for, workspace_for

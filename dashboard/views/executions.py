@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from connectors.models import ExecutionStatus
-from connectors.selectors import connector_list, execution_get, execution_list
+from connectors.executions.selectors import execution_get, execution_list
+from connectors.selectors import connector_list
 from workspaces.models import Role
 
 from ..access import workspace_for

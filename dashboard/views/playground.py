@@ -11,11 +11,13 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from connectors.api import execution_body
 from connectors.catalog import manifest_for
 from connectors.catalog.params import action_params_schema
-from connectors.execution import execution_body, execution_start, execution_wait
+from connectors.executions.services import execution_start, execution_wait
 from connectors.selectors import connector_get
-from workspaces.errors import FieldError, InvalidInput, PatchbayError
+from core.errors import FieldError, InvalidInput, PatchbayError
+from core.http import status_of
 from workspaces.models import Role
 
 from ..access import actor_for, workspace_for
@@ -101,7 +103,7 @@ def playground_run(request: HttpRequest, slug: str, connector_id: str) -> HttpRe
     except InvalidInput as exc:
         errors, message, status = exc.errors, exc.message, 422
     except PatchbayError as exc:
-        message, status = exc.message, exc.status_code
+        message, status = exc.message, status_of(exc)
     values = {k: v for k, v in params.items() if k != "cursor"}
     context = {
         "workspace": membership.workspace,

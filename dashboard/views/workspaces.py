@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from core.errors import FieldError, InvalidInput
 from workspaces.access import get_scoped, scoped
-from workspaces.errors import FieldError, InvalidInput
 from workspaces.models import Membership, Role
 from workspaces.services import membership_add, membership_remove, membership_update, workspace_create
 

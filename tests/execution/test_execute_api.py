@@ -198,7 +198,7 @@ def test_resolve_tells_an_unknown_type_from_a_missing_connector(api):
 
 def test_secret_params_are_redacted_in_the_record():
     from connectors.catalog import build_manifest
-    from connectors.execution import redact_params
+    from connectors.executions.services import redact_params
 
     manifest = {
         "definition_id": "00000000-0000-4000-8000-000000000002",

@@ -21,7 +21,8 @@ from django.utils import timezone
 
 from config.celery_app import app as celery_app
 from connectors import crypto
-from connectors.execution import run_execution, sweep_executions
+from connectors.executions.recovery import sweep_executions
+from connectors.executions.services import run_execution
 from connectors.models import Connector, Execution, ExecutionStatus
 from connectors.rotation import SECRET_COLUMNS
 from tests.factories import ConnectorFactory

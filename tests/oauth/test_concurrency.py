@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from connectors.execution import execution_start, execution_wait
+from connectors.executions.services import execution_start, execution_wait
 from connectors.models import Connector, ExecutionStatus
 from connectors.selectors import connector_credentials
 from tests.oauth.conftest import connect

@@ -8,10 +8,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from connectors.executions.tasks import prune_executions_task, recheck_credentials_task
 from connectors.models import Connector, Execution
 from connectors.oauth.scheduling import due_for_check, due_for_refresh
+from connectors.oauth.tasks import enqueue_due_refreshes_task
 from connectors.selectors import connector_credentials
-from connectors.tasks import enqueue_due_refreshes_task, prune_executions_task, recheck_credentials_task
 from tests.factories import ConnectorFactory
 from tests.oauth.conftest import connect
 

@@ -52,7 +52,7 @@ def test_connectors_list_get_delete(env, make_stripe, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["ID", "NAME", "SLUG", "TYPE", "STATUS", "CREATED_AT", "LAST_USED_AT"]
     assert [line.split()[0] for line in lines[1:]] == [second, first]
-    assert "Stripe EU" in lines[1] and "healthy" in lines[1]
+    assert "Stripe EU" in lines[1] and "unknown" in lines[1]  # nothing has checked it yet
 
     assert main(["connectors", "list", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)

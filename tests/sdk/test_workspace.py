@@ -41,7 +41,7 @@ def test_create_by_connector_type_and_list_all_pages(env, make_stripe):
         "GitHub",
         "github",
         GITHUB_ID,
-        "healthy",
+        "unknown",  # created without `check`: nothing has proven the credentials yet
     )
     assert isinstance(info.created_at, datetime) and info.created_at.tzinfo is not None
     assert isinstance(info.updated_at, datetime) and info.last_used_at is None

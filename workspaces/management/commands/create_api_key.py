@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from workspaces.errors import InvalidInput
+from core.errors import InvalidInput
 from workspaces.models import Workspace
 from workspaces.services import api_key_create
 

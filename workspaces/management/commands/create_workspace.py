@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from workspaces.errors import InvalidInput
+from core.errors import InvalidInput
 from workspaces.services import workspace_create
 
 

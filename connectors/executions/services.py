@@ -1,68 +1,45 @@
-"""Executions: validate, record, run on a worker (or in-process), and shape the answer.
+"""Executions: validate, record, run on a worker (or in-process), and record the outcome.
 
 The request creates an Execution and hands its id to Celery; the worker loads everything it needs from the
-database, so no credential or parameter ever travels in a Celery message.
+database, so no credential or parameter ever travels in a Celery message. HTTP shaping lives in connectors/api.py.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import os
-import socket
 import time
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, close_old_connections, transaction
+from django.db import InterfaceError, OperationalError, close_old_connections
 from django.db.models import F, Q
 from django.utils import timezone
-from kombu.exceptions import OperationalError as KombuOperationalError
-from redis.exceptions import RedisError
 
-from workspaces.errors import FieldError, InvalidInput, ServiceUnavailable
+from core.errors import FieldError, InvalidInput, ServiceUnavailable, TokenUnavailable, UpstreamError
 from workspaces.services import Actor
 
-from . import crypto, metrics
-from .catalog import manifest_for
-from .catalog.manifest import AuthScheme, Manifest, UnknownOperation
-from .catalog.params import validate_params
-from .engine import Limits, UpstreamError, execute_operation
-from .engine.errors import ERROR_CODES
-from .hosts import allow_http_hosts
-from .models import Connector, ConnectorStatus, Execution, ExecutionStatus
-from .oauth import client as oauth_client
-from .oauth.apps import oauth_client_for
-from .oauth.errors import TokenUnavailable
-from .oauth.tokens import credentials_with_fresh_token, merge_token, request_refresh
-from .selectors import auth_scheme_of, connector_credentials
-from .tasks import run_execution_task
-from .validation import secret_fields
+from .. import crypto, metrics
+from ..catalog import manifest_for
+from ..catalog.manifest import AuthScheme, Manifest, UnknownOperation
+from ..catalog.params import validate_params
+from ..engine import Limits, execute_operation
+from ..hosts import allow_http_hosts
+from ..models import Connector, ConnectorStatus, Execution, ExecutionStatus
+from ..oauth import client as oauth_client
+from ..oauth.apps import oauth_client_for
+from ..oauth.tokens import credentials_with_fresh_token, merge_token, request_refresh
+from ..selectors import auth_scheme_of, connector_credentials
+from ..status import connector_proven, connector_set_status
+from ..validation import secret_fields
+from .dispatch import dispatch_after_commit, runner_id
+from .recovery import recover_execution
 
 logger = logging.getLogger("patchbay.execution")
 LAST_USED_GRANULARITY = timedelta(seconds=60)
-
-
-def _http_statuses() -> dict[str, int]:
-    """Error code -> HTTP status Patchbay answers with: the engine's table, plus what only this layer knows."""
-    return {
-        **{code: status for code, (_permanent, status) in ERROR_CODES.items()},
-        # The third party refused our stored credentials: a failed dependency, not the caller's own 401/403/502.
-        "credentials_rejected": 424,
-        "needs_reauth": 424,
-        "token_refresh_failed": 503,
-        "internal_error": 500,
-        # Patchbay's own machinery, not the vendor: the queue or a worker went away.
-        "deadline_exceeded": 503,
-        "worker_lost": 503,
-    }
-
-
-HTTP_STATUS_FOR_ERROR = _http_statuses()
 
 
 @dataclass(frozen=True)
@@ -148,7 +125,7 @@ def execution_start(
         return execution
     execution.save(force_insert=True)
     execution._began = began  # type: ignore[attr-defined]  # execution_wait counts the caller's time from here
-    _dispatch(execution)
+    dispatch_after_commit(execution)
     if getattr(execution, "_dispatch_failed", False):
         raise ServiceUnavailable(
             "The task queue is unavailable. Patchbay kept this execution and starts it when the queue is back "
@@ -158,33 +135,6 @@ def execution_start(
             extra={"execution_id": str(execution.pk), "status": execution.status},
         )
     return execution
-
-
-def _dispatch(execution: Execution) -> None:
-    def send() -> None:
-        # Kept so a synchronous caller can wait on the result backend (Redis pub/sub) instead of polling the DB.
-        execution._async_result = send_to_queue(execution.pk)  # type: ignore[attr-defined]
-        if execution._async_result is None:  # type: ignore[attr-defined]
-            execution._dispatch_failed = True  # type: ignore[attr-defined]
-            Execution.objects.filter(pk=execution.pk, status=ExecutionStatus.PENDING).update(dispatched_at=None)
-
-    transaction.on_commit(send)
-
-
-# One quick retry, then give up: the sweeper re-sends, and the caller is told at once rather than after minutes.
-DISPATCH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.1, "interval_step": 0.2, "interval_max": 0.5}
-# RuntimeError: what Celery's Redis result backend raises when it cannot subscribe to the result (Redis is down);
-# it comes before the message is published, so nothing was sent. The next call reconnects.
-BROKER_ERRORS: tuple[type[BaseException], ...] = (KombuOperationalError, RedisError, OSError, RuntimeError)
-
-
-def send_to_queue(execution_id: Any) -> Any:
-    """Queue one execution by id. Returns the AsyncResult, or None when the broker could not take it."""
-    try:
-        return run_execution_task.apply_async(args=[str(execution_id)], retry=True, retry_policy=DISPATCH_RETRY_POLICY)
-    except BROKER_ERRORS as exc:
-        logger.warning("could not queue execution %s: %s", execution_id, type(exc).__name__)
-        return None
 
 
 def execution_wait(execution: Execution, timeout: float | None = None) -> Execution:
@@ -226,14 +176,8 @@ def credentials_for_run(connector: Connector) -> dict[str, Any]:
     return connector_credentials(connector)
 
 
-# --- The worker's side -----------------------------------------------------------------------------------------
-
-# A read whose worker died this many times is not tried again: it is probably what kills the worker.
-MAX_RUNS = 3
-
-
-def runner_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+DB_OUTAGE_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError)
+DB_RETRY_DELAYS = (0.5, 1, 2, 4, 8)
 
 
 def run_execution(execution_id: str) -> None:
@@ -267,134 +211,6 @@ def _claim_pending(execution_id: str, now: datetime) -> bool:
         .filter(Q(deadline_at__isnull=True) | Q(deadline_at__gt=now))
         .update(status=ExecutionStatus.RUNNING, started_at=now, runner=runner_id(), run_count=F("run_count") + 1)
     )
-
-
-def _runner_gone(execution: Execution, now: datetime) -> bool:
-    """The worker that claimed this run is certainly gone: past the lease (the hard time limit has ended any run
-    by then), or a process on this host that no longer exists."""
-    lease = timedelta(seconds=settings.PATCHBAY_EXECUTION_LEASE_SECONDS)
-    if execution.started_at is None or execution.started_at <= now - lease:
-        return True
-    host, _, pid = execution.runner.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except OSError:
-        return False
-    return False
-
-
-def _is_read(execution: Execution) -> bool:
-    try:
-        return manifest_for(execution.connector.definition).action(execution.entity, execution.action).is_read_only
-    except UnknownOperation:
-        return False  # the catalog changed under it: treat it as a write, never run twice
-
-
-def recover_execution(execution: Execution, *, now: datetime) -> str:
-    """Decide the fate of an unfinished execution: "rerun" (a read back to pending), "failed", "pending" or
-    "running" (left alone), "finished". Every transition is conditional on the state it was read in."""
-    if execution.status == ExecutionStatus.PENDING:
-        if _overdue(execution, now):
-            _fail(execution, "deadline_exceeded", DEADLINE_MESSAGE, expect=ExecutionStatus.PENDING)
-            return "failed"
-        return "pending"
-    if execution.status != ExecutionStatus.RUNNING:
-        return "finished"
-    if not _runner_gone(execution, now):
-        return "running"
-    if _is_read(execution) and execution.run_count < MAX_RUNS and not _overdue(execution, now):
-        reset = Execution.objects.filter(
-            pk=execution.pk, status=ExecutionStatus.RUNNING, started_at=execution.started_at
-        ).update(status=ExecutionStatus.PENDING, started_at=None, runner="", dispatched_at=None)
-        logger.warning("execution %s lost its worker; it only reads, so it runs again", execution.pk)
-        return "rerun" if reset else "finished"
-    message = (
-        WORKER_LOST_READ_MESSAGE.format(runs=execution.run_count)
-        if _is_read(execution)
-        else WORKER_LOST_WRITE_MESSAGE.format(name=execution.connector.definition.name)
-    )
-    _fail(execution, "worker_lost", message, expect=ExecutionStatus.RUNNING)
-    return "failed"
-
-
-DEADLINE_MESSAGE = (
-    "No worker could start this execution before its deadline (the task queue or the workers were unavailable). "
-    "It did not run; send it again."
-)
-WORKER_LOST_WRITE_MESSAGE = (
-    "The worker running this execution stopped before it finished. It writes, and the request may have reached "
-    "{name}: check there before sending it again."
-)
-WORKER_LOST_READ_MESSAGE = "The worker running this execution stopped {runs} times; Patchbay stopped retrying it."
-
-
-def _overdue(execution: Execution, now: datetime) -> bool:
-    deadline = execution.deadline_at or execution.created_at + timedelta(
-        seconds=settings.PATCHBAY_EXECUTION_DEADLINE_SECONDS
-    )
-    return deadline <= now
-
-
-def _fail(execution: Execution, code: str, message: str, *, expect: str) -> bool:
-    now = timezone.now()
-    fields = {
-        "status": ExecutionStatus.ERROR,
-        "error_code": code,
-        "error_message": message,
-        "finished_at": now,
-        "params_encrypted": "",
-        "connector_metadata": {},
-        # Only an outage is worth retrying as it is; a write that may have happened is not.
-        "retry_after": settings.PATCHBAY_OUTAGE_RETRY_AFTER_SECONDS if code == "deadline_exceeded" else None,
-    }
-    done = Execution.objects.filter(pk=execution.pk, status=expect).update(**fields)
-    if done:
-        for name, value in fields.items():
-            setattr(execution, name, value)
-        metrics.record_execution(
-            connector_type=execution.connector.definition.slug, outcome=code, duration_seconds=None
-        )
-        logger.warning("execution %s ended %s", execution.pk, code)
-    return bool(done)
-
-
-def sweep_executions(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
-    """Beat's safety net: nothing stays pending or running forever.
-
-    1. pending past its deadline -> error "deadline_exceeded";
-    2. running past its lease -> reads back to pending (step 3 sends them), writes -> error "worker_lost";
-    3. pending whose message is missing or old (the broker lost it) -> sent again.
-    Every query reads only unfinished rows, through a partial index."""
-    now = now or timezone.now()
-    report: Counter[str] = Counter()
-    unfinished = Execution.objects.select_related("connector__definition").order_by("created_at")
-    deadline_cutoff = now - timedelta(seconds=settings.PATCHBAY_EXECUTION_DEADLINE_SECONDS)
-    overdue = Q(deadline_at__lte=now) | Q(deadline_at__isnull=True, created_at__lte=deadline_cutoff)
-    for execution in unfinished.filter(overdue, status=ExecutionStatus.PENDING)[:limit]:
-        report[recover_execution(execution, now=now)] += 1
-    lease_cutoff = now - timedelta(seconds=settings.PATCHBAY_EXECUTION_LEASE_SECONDS)
-    for execution in unfinished.filter(status=ExecutionStatus.RUNNING, started_at__lte=lease_cutoff)[:limit]:
-        report[recover_execution(execution, now=now)] += 1
-    resend_cutoff = now - timedelta(seconds=settings.PATCHBAY_REDISPATCH_AFTER_SECONDS)
-    lost = unfinished.filter(status=ExecutionStatus.PENDING).exclude(overdue)
-    for execution in lost.filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=resend_cutoff))[:limit]:
-        claimed = Execution.objects.filter(
-            pk=execution.pk, status=ExecutionStatus.PENDING, dispatched_at=execution.dispatched_at
-        ).update(dispatched_at=now)
-        if not claimed:
-            continue
-        if send_to_queue(execution.pk) is None:
-            Execution.objects.filter(pk=execution.pk, status=ExecutionStatus.PENDING).update(dispatched_at=None)
-            report["dispatch_failed"] += 1
-            break  # the broker is down: the next sweep tries again
-        report["redispatched"] += 1
-    if report:
-        logger.info("execution sweep: %s", dict(report))
-    return dict(report)
 
 
 def _run(execution: Execution, params: dict[str, Any]) -> None:
@@ -442,10 +258,6 @@ def _finish(execution: Execution, fields: dict[str, Any], *, started: float) -> 
     )
 
 
-DB_OUTAGE_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError)
-DB_RETRY_DELAYS = (0.5, 1, 2, 4, 8)
-
-
 def _with_db_retries(write: Any) -> Any:
     for delay in DB_RETRY_DELAYS:
         try:
@@ -470,8 +282,7 @@ def _perform(connector: Connector, entity: str, action: str, params: dict[str, A
         allow_http_hosts=allow_http_hosts(),
         validate=False,  # execution_start validated these params before recording the execution
     )
-    if connector.status == ConnectorStatus.NEEDS_ATTENTION:
-        Connector.objects.filter(pk=connector.pk).update(status=ConnectorStatus.HEALTHY, status_detail="")
+    connector_proven(connector=connector)
     return {
         "status": ExecutionStatus.SUCCESS,
         "result": outcome.result,
@@ -493,9 +304,11 @@ def _error_fields(connector: Connector, exc: Exception) -> dict[str, Any]:
             attempts=getattr(exc, "attempts", 1) or 1,
         )
         if exc.code == "credentials_rejected":
-            Connector.objects.filter(pk=connector.pk).update(
+            connector_set_status(
+                connector=connector,
                 status=ConnectorStatus.NEEDS_ATTENTION,
-                status_detail=f"The service rejected the credentials ({exc.status_code}).",
+                detail=f"The service rejected the credentials ({exc.status_code}).",
+                metadata={"upstream_status": exc.status_code},
             )
     elif isinstance(exc, TokenUnavailable):
         fields.update(error_code=exc.code, error_message=exc.message, attempts=0, retry_after=exc.retry_after)
@@ -517,42 +330,6 @@ def _error_fields(connector: Connector, exc: Exception) -> dict[str, Any]:
     return fields
 
 
-def execution_http_status(execution: Execution) -> int:
-    if execution.status == ExecutionStatus.SUCCESS:
-        return 200
-    if execution.status != ExecutionStatus.ERROR:
-        return 202
-    return HTTP_STATUS_FOR_ERROR.get(execution.error_code, 502)
-
-
-def execution_body(execution: Execution) -> dict[str, Any]:
-    done = execution.status in (ExecutionStatus.SUCCESS, ExecutionStatus.ERROR)
-    body: dict[str, Any] = {
-        "status": execution.status,
-        "result": execution.result if execution.status == ExecutionStatus.SUCCESS else None,
-        "connector_metadata": {
-            "has_next_page": bool((execution.connector_metadata or {}).get("has_next_page", False)),
-            "end_cursor": (execution.connector_metadata or {}).get("end_cursor"),
-        },
-        "execution_metadata": {
-            "execution_id": str(execution.pk),
-            "execution_time_ms": execution.duration_ms,
-            "attempts": execution.attempts,
-        },
-    }
-    if execution.status == ExecutionStatus.ERROR:
-        body.update(
-            message=execution.error_message, errors=execution.error_fields or [], error_code=execution.error_code
-        )
-        if execution.upstream_status:
-            body["upstream_status"] = execution.upstream_status
-        if execution.retry_after is not None:
-            body["retry_after"] = execution.retry_after
-    elif not done:
-        body.update(message=f"Still running: poll GET /api/v1/integrations/executions/{execution.pk}.")
-    return body
-
-
 def check_credentials(*, connector: Connector, actor: Actor) -> CheckResult:
     """Run the definition's check operation through the normal execution path and record the verdict."""
     check = manifest_for(connector.definition).check
@@ -564,12 +341,10 @@ def check_credentials(*, connector: Connector, actor: Actor) -> CheckResult:
         )
     )
     now = timezone.now()
-    if execution.status == ExecutionStatus.SUCCESS:
-        Connector.objects.filter(pk=connector.pk).update(
-            last_checked_at=now, status=ConnectorStatus.HEALTHY, status_detail=""
-        )
-        return CheckResult(ok=True, message="The credentials work.", execution_id=str(execution.pk))
     Connector.objects.filter(pk=connector.pk).update(last_checked_at=now)
+    if execution.status == ExecutionStatus.SUCCESS:
+        connector_proven(connector=connector, actor=actor)
+        return CheckResult(ok=True, message="The credentials work.", execution_id=str(execution.pk))
     if execution.status != ExecutionStatus.ERROR:
         return CheckResult(ok=False, message="The check is still running.", execution_id=str(execution.pk))
     return CheckResult(ok=False, message=execution.error_message, execution_id=str(execution.pk))

@@ -1,0 +1,1 @@
+"""Executions: services (start, wait, run), dispatch (to the queue), recovery (the sweeper), selectors, tasks."""

@@ -1,0 +1,54 @@
+"""HTTP at the edge, shared by the REST API and the dashboard: the one table from error codes to statuses, and the
+one error body. Services never see either."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import PatchbayError
+
+# Error code -> the HTTP status Patchbay answers with.
+ERROR_STATUS: dict[str, int] = {
+    # The caller's request.
+    "invalid_input": 422,
+    "not_found": 404,
+    "conflict": 409,
+    "unauthenticated": 401,
+    "forbidden": 403,
+    # Patchbay's own dependencies and machinery: retry later.
+    "service_unavailable": 503,
+    "decryption_failed": 503,
+    "deadline_exceeded": 503,
+    "worker_lost": 503,
+    "token_refresh_failed": 503,
+    "internal_error": 500,
+    # The third party refused the connector's stored credentials: a failed dependency, not the caller's 401/403.
+    "credentials_rejected": 424,
+    "credentials_invalid": 424,
+    "needs_reauth": 424,
+    # The third party's answer.
+    "rate_limited": 429,
+    "bad_request": 400,
+    "upstream_error": 502,
+    "invalid_response": 502,
+    "response_too_large": 502,
+    "connection_error": 502,
+    "timeout": 504,
+    # Input that could not be turned into a call (nothing was sent).
+    "invalid_params": 422,
+    "invalid_cursor": 422,
+    "invalid_config": 422,
+    "credentials_missing": 422,
+}
+
+
+def status_for(code: str, default: int = 502) -> int:
+    return ERROR_STATUS.get(code, default)
+
+
+def status_of(error: PatchbayError) -> int:
+    return status_for(error.code, 400)
+
+
+def error_body(message: str, errors: list[dict[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
+    return {"message": message, "errors": errors or [], **extra}
