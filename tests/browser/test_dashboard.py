@@ -68,7 +68,8 @@ def test_sign_in_and_add_a_github_connector(page, live_server, owner, shot):
     page.get_by_role("button", name="Create connector").click()
     expect(page.get_by_role("heading", name="GitHub — platform team")).to_be_visible()
     expect(page.locator(".toast")).to_contain_text("created")
-    expect(page.locator("#status-card")).to_contain_text("Healthy")
+    # Never checked, never used: nothing has proven the token yet (issue 14: not "Healthy").
+    expect(page.locator("#status-card")).to_contain_text(re.compile("unknown", re.IGNORECASE))
     assert SECRET_TOKEN not in page.content()
     shot("05-connector-detail")
 
