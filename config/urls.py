@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
+from django.views.defaults import page_not_found, server_error
 
 from . import metrics_view
 from .api import api
@@ -32,8 +33,6 @@ urlpatterns = [
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:  # noqa: D103
     if request.path.startswith("/api/"):
         return JsonResponse({"message": "Not found.", "errors": []}, status=404)
-    from django.views.defaults import page_not_found
-
     return page_not_found(request, exception)
 
 
@@ -46,6 +45,4 @@ def handler500(request: HttpRequest) -> HttpResponse:
         return JsonResponse(
             {"message": "Patchbay hit an internal error; it has been logged.", "errors": []}, status=500
         )
-    from django.views.defaults import server_error
-
     return server_error(request)

@@ -22,9 +22,15 @@ import os
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
 
+import redis
+from django.conf import settings
+from django.db.models import Count
+from django.utils import timezone
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
+
+from connectors.models import Execution, ExecutionStatus
 
 logger = logging.getLogger(__name__)
 
@@ -92,8 +98,6 @@ def _gauge(name: str, documentation: str, labels: list[str] | None = None) -> Ga
 
 def _queue_names() -> list[str]:
     """The Celery queues to measure: the default queue plus any queue named in CELERY_TASK_ROUTES."""
-    from django.conf import settings
-
     names = [getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", None) or "celery"]
     routes = getattr(settings, "CELERY_TASK_ROUTES", None)
     if isinstance(routes, dict):
@@ -106,8 +110,6 @@ def _queue_names() -> list[str]:
 
 def _redis_queue_depths(url: str, queues: list[str]) -> dict[str, int]:
     """LLEN of each queue (with kombu's priority sub-lists) on the Redis broker. Raises when it is unreachable."""
-    import redis
-
     client = redis.Redis.from_url(
         url, socket_timeout=BROKER_TIMEOUT_SECONDS, socket_connect_timeout=BROKER_TIMEOUT_SECONDS
     )
@@ -161,8 +163,6 @@ class PatchbayStateCollector:
 
     @staticmethod
     def _collect_broker(families: _Families) -> None:
-        from django.conf import settings
-
         queues = _queue_names()
         if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
             # Tasks run in-process: nothing is ever queued, and there is no broker to be down.
@@ -186,11 +186,6 @@ class PatchbayStateCollector:
 
     @staticmethod
     def _collect_database(families: _Families) -> None:
-        from django.conf import settings
-        from django.db.models import Count
-        from django.utils import timezone
-
-        from connectors.models import Execution, ExecutionStatus
 
         open_statuses = [ExecutionStatus.PENDING.value, ExecutionStatus.RUNNING.value]
         deadline = getattr(settings, "PATCHBAY_EXECUTION_DEADLINE_SECONDS", DEFAULT_EXECUTION_DEADLINE_SECONDS)

@@ -7,6 +7,10 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from workspaces.services import Actor
+
+from ..models import Connector
+
 
 @shared_task(
     name="connectors.run_execution",
@@ -53,9 +57,6 @@ def recheck_credentials_task() -> int:
 
 @shared_task(name="connectors.check_connector", max_retries=0, soft_time_limit=120, time_limit=150)
 def check_connector_task(connector_id: str) -> bool:
-    from workspaces.services import Actor
-
-    from ..models import Connector
     from .services import check_credentials
 
     connector = Connector.objects.select_related("definition", "workspace").filter(pk=connector_id).first()

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from core.errors import TokenUnavailable
+
+from ..models import Connector
+
 
 @shared_task(
     name="connectors.refresh_token",
@@ -15,9 +19,6 @@ from celery import shared_task
 )
 def refresh_token_task(connector_id: str) -> str:
     """Refresh ahead of expiry. Harmless when duplicated: the lock + re-read turns extra runs into no-ops."""
-    from core.errors import TokenUnavailable
-
-    from ..models import Connector
     from .tokens import refresh_token
 
     if not Connector.objects.filter(pk=connector_id).exists():

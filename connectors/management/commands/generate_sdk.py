@@ -30,6 +30,9 @@ import yaml
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from connectors.catalog.describe import public_description
+from connectors.catalog.loader import ManifestError, load_catalog
+
 if TYPE_CHECKING:
     from patchbay._catalog import ActionSpec, ConnectorSpec, EntitySpec
 
@@ -70,9 +73,6 @@ def definition_descriptions(dirs: Iterable[Path] | None = None) -> list[dict[str
     Reads the manifests (built-in and PATCHBAY_CATALOG_DIRS, or `dirs`) the way `sync_catalog` loads them, so the
     output never depends on whether the database was synced.
     """
-    from connectors.catalog.describe import public_description
-    from connectors.catalog.loader import ManifestError, load_catalog
-
     try:
         loaded = load_catalog(dirs)
     except ManifestError as exc:
