@@ -107,35 +107,9 @@ def connector_update(
     manifest = manifest_for(connector.definition)
     stored = connector_credentials(connector)
     hosts_before = host_values(manifest, config=connector.replication_config, credentials=stored)
-    changed: list[str] = []
-    errors: list[FieldError] = []
-    message = "Invalid connector."
-    if name is not None:
-        try:
-            connector.name = _validate_name(name)
-            changed.append("name")
-        except InvalidInput as exc:
-            errors += exc.errors
-    if replication_config is not None:
-        try:
-            connector.replication_config = validate_replication_config(manifest, replication_config)
-            changed.append("replication_config")
-        except InvalidInput as exc:
-            errors += exc.errors
-            message = exc.message
-    creds = stored
-    if credentials is not None:
-        merged = {**stored, **{k: v for k, v in credentials.items() if v not in (None, "")}}
-        try:
-            scheme, creds = validate_credentials(manifest, merged, requested_scheme=connector.auth_scheme)
-            connector.credentials_encrypted = crypto.encrypt_json(creds)
-            changed.append("credentials")
-            connector.refresh_failures, connector.refresh_cooldown_until = 0, None
-        except InvalidInput as exc:
-            errors += exc.errors
-            message = exc.message
-    if errors:
-        raise InvalidInput(message, errors)
+    changed, creds = _apply_update(
+        connector, manifest, stored, name=name, credentials=credentials, replication_config=replication_config
+    )
     scheme = auth_scheme_of(connector)
     hosts_after = host_values(manifest, config=connector.replication_config, credentials=creds)
     moved = require_credentials_for_move(
@@ -158,7 +132,7 @@ def connector_update(
         actor=actor,
         action="connector.update",
         target=connector,
-        metadata={"changed": changed, "credential_fields": sorted(credentials or {})},
+        metadata={"changed": changed, "credential_fields": sorted(k for k, v in (credentials or {}).items() if v)},
     )
     if moved:
         audit(
@@ -173,6 +147,54 @@ def connector_update(
             },
         )
     return connector
+
+
+def _apply_update(
+    connector: Connector,
+    manifest: Manifest,
+    stored: dict[str, Any],
+    *,
+    name: str | None,
+    credentials: dict[str, Any] | None,
+    replication_config: dict[str, Any] | None,
+) -> tuple[list[str], dict[str, Any]]:
+    """Validate and apply each part that was sent; `changed` names only what really differs (a form that sends
+    the name and configuration unchanged with a new token changed the credentials alone)."""
+    changed: list[str] = []
+    errors: list[FieldError] = []
+    message = "Invalid connector."
+    if name is not None:
+        try:
+            new_name = _validate_name(name)
+            if new_name != connector.name:
+                connector.name = new_name
+                changed.append("name")
+        except InvalidInput as exc:
+            errors += exc.errors
+    if replication_config is not None:
+        try:
+            config = validate_replication_config(manifest, replication_config)
+            if config != connector.replication_config:
+                connector.replication_config = config
+                changed.append("replication_config")
+        except InvalidInput as exc:
+            errors += exc.errors
+            message = exc.message
+    creds = stored
+    if credentials is not None:
+        merged = {**stored, **{k: v for k, v in credentials.items() if v not in (None, "")}}
+        try:
+            _, creds = validate_credentials(manifest, merged, requested_scheme=connector.auth_scheme)
+            if creds != stored:
+                connector.credentials_encrypted = crypto.encrypt_json(creds)
+                connector.refresh_failures, connector.refresh_cooldown_until = 0, None
+                changed.append("credentials")
+        except InvalidInput as exc:
+            errors += exc.errors
+            message = exc.message
+    if errors:
+        raise InvalidInput(message, errors)
+    return changed, creds
 
 
 def _usability_errors(
