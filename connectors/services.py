@@ -103,7 +103,7 @@ def connector_update(
     replication_config: dict[str, Any] | None = None,
 ) -> Connector:
     """A partial credentials object replaces only the keys it names; blank secret values keep the stored ones."""
-    connector = Connector.objects.select_for_update().select_related("definition").get(pk=connector.pk)
+    connector = Connector.objects.select_for_update(of=("self",)).select_related("definition").get(pk=connector.pk)
     manifest = manifest_for(connector.definition)
     stored = connector_credentials(connector)
     hosts_before = host_values(manifest, config=connector.replication_config, credentials=stored)

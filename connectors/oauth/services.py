@@ -302,7 +302,11 @@ def token_revoke(*, connector: Connector, actor: Actor) -> bool:
             [FieldError("connector_id", "This connector does not use OAuth.", "not_oauth")],
         )
     with transaction.atomic():
-        connector = Connector.objects.select_for_update().select_related("definition", "workspace").get(pk=connector.pk)
+        connector = (
+            Connector.objects.select_for_update(of=("self",))
+            .select_related("definition", "workspace")
+            .get(pk=connector.pk)
+        )
         credentials = connector_credentials(connector)
         told = False
         app = oauth_client_for(workspace=connector.workspace, definition=connector.definition, credentials=credentials)

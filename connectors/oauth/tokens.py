@@ -69,7 +69,11 @@ def refresh_token(*, connector_id: Any, force: bool = False, actor: Actor | None
     """Refresh under the row lock. Returns fresh credentials or raises TokenUnavailable (after committing state)."""
     failure: TokenUnavailable | None = None
     with transaction.atomic():
-        connector = Connector.objects.select_for_update().select_related("definition", "workspace").get(pk=connector_id)
+        connector = (
+            Connector.objects.select_for_update(of=("self",))
+            .select_related("definition", "workspace")
+            .get(pk=connector_id)
+        )
         credentials = connector_credentials(connector)
         now = timezone.now()
         if connector.status == ConnectorStatus.NEEDS_REAUTH:
