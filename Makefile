@@ -4,11 +4,15 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Airbyte's SDK for tests/airbyte: its own venv, because it pins cryptography<49 and Patchbay pins >=50.
+AIRBYTE_VENV := .venv-airbyte
+AIRBYTE_REQUIREMENTS := tests/airbyte/requirements.txt
+AIRBYTE_STAMP := $(AIRBYTE_VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint setup migrate worker beat bench browser clean sdk
+.PHONY: run test lint setup migrate worker beat bench browser clean sdk airbyte-sdk
 
 $(STAMP): requirements.txt sdk/pyproject.toml
 	@echo "==> Creating virtualenv and installing requirements (first run takes a minute)"
@@ -18,6 +22,17 @@ $(STAMP): requirements.txt sdk/pyproject.toml
 	@touch $(STAMP)
 
 setup: $(STAMP)
+
+# Rebuilt only when missing or when the pinned requirements change. A failed install leaves no stamp: the
+# Airbyte SDK tests then skip with a reason (or fail in CI) and the next `make test` tries again.
+$(AIRBYTE_STAMP): $(AIRBYTE_REQUIREMENTS)
+	@echo "==> Creating $(AIRBYTE_VENV) with Airbyte's SDK for the compatibility tests"
+	@test -x $(AIRBYTE_VENV)/bin/python || $(PYTHON) -m venv $(AIRBYTE_VENV)
+	@($(AIRBYTE_VENV)/bin/python -m pip install --quiet --upgrade pip \
+	  && $(AIRBYTE_VENV)/bin/python -m pip install --quiet -r $(AIRBYTE_REQUIREMENTS) && touch $(AIRBYTE_STAMP)) \
+	  || echo "    Airbyte's SDK could not be installed: tests/airbyte/test_airbyte_sdk.py will skip (or fail in CI)"
+
+airbyte-sdk: $(AIRBYTE_STAMP)
 
 migrate: setup
 	@echo "==> Migrating the database and loading the connector catalog"
@@ -45,7 +60,7 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	@cd tests/browser && npm ci --no-audit --no-fund --silent \
 	  || echo "    npm could not install axe-core: accessibility tests will skip (or fail in CI)"
 
-test: setup browser $(AXE)
+test: setup browser $(AXE) $(AIRBYTE_STAMP)
 	@echo "==> Running the test suite"
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -66,4 +81,4 @@ sdk: setup
 	@$(PY) manage.py generate_sdk
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(AIRBYTE_VENV) .pytest_cache .ruff_cache

@@ -1,9 +1,12 @@
-"""Dashboard and API lists at scale: 10,000 connectors and 1,000,000 executions in one workspace, on PostgreSQL.
+"""Dashboard and API lists at scale: 10,000 connectors, 1,000,000 executions and 200,000 audit events in one
+workspace, on PostgreSQL.
 
 Seeds a dedicated database (bulk SQL, a few minutes the first time; reused afterwards) and prints, for every
-dashboard page and API list, the p50 server time, the query count and the response size. Run:
+dashboard page and API list, the p50 server time, the first request's time (cold caches), the query count and the
+response size. Run:
 
-    python bench/dashboard_scale.py [--connectors 10000] [--executions 1000000] [--runs 15] [--reseed]
+    python bench/dashboard_scale.py [--connectors 10000] [--executions 1000000] [--audit 200000] [--runs 15]
+                                    [--reseed]
 
 DATABASE_URL picks the server (default postgres://postgres@127.0.0.1:5432/patchbay_scale); the database is
 created when missing. Figures go in docs/benchmarks.md.
@@ -17,7 +20,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote_plus, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -47,13 +50,13 @@ def setup_django(url: str) -> None:
     call_command("migrate", "--no-input", verbosity=0)
 
 
-def seed(n_connectors: int, n_executions: int, reseed: bool) -> tuple[object, object]:
+def seed(n_connectors: int, n_executions: int, n_audit: int, reseed: bool) -> tuple[object, object]:
     from django.db import connection
 
     from connectors import crypto
     from connectors.models import Connector, ConnectorDefinition, Execution
     from tests.factories import MembershipFactory, UserFactory
-    from workspaces.models import Role, Workspace
+    from workspaces.models import AuditEvent, Role, Workspace
 
     workspace = Workspace.objects.filter(slug="scale").first()
     if workspace and reseed:
@@ -61,6 +64,7 @@ def seed(n_connectors: int, n_executions: int, reseed: bool) -> tuple[object, ob
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM connectors_execution WHERE workspace_id = %s", [workspace.pk])
             cursor.execute("DELETE FROM connectors_connector WHERE workspace_id = %s", [workspace.pk])
+            cursor.execute("DELETE FROM workspaces_auditevent WHERE workspace_id = %s", [workspace.pk])
         workspace.delete()
         workspace = None
     if workspace is None:
@@ -121,10 +125,34 @@ def seed(n_connectors: int, n_executions: int, reseed: bool) -> tuple[object, ob
             cursor.execute("DROP TABLE bench_connectors")
             cursor.execute("ANALYZE connectors_execution; ANALYZE connectors_connector")
         print(f"==> {n_executions - have:,} executions in {time.monotonic() - started:.1f}s", flush=True)
+
+    have = AuditEvent.objects.filter(workspace=workspace).count()
+    if have < n_audit:
+        started = time.monotonic()
+        with connection.cursor() as cursor:
+            # A month of changes: mostly status transitions and edits, spread over 30 days, newest first by g.
+            cursor.execute(
+                """
+                INSERT INTO workspaces_auditevent (workspace_id, actor_user_id, action, target_type, target_id,
+                    target_repr, metadata, created_at)
+                SELECT %s, CASE WHEN g %% 3 = 0 THEN %s ELSE NULL END,
+                    (ARRAY['connector.update', 'connector.healthy', 'connector.needs_attention', 'connector.create',
+                           'api_key.create', 'oauth_app.update', 'membership.update'])[1 + (g %% 7)],
+                    'Connector', g::text, 'Connector ' || (g %% 10000),
+                    CASE WHEN g %% 7 = 0 THEN '{"changed": ["name", "replication_config"], "credential_fields": []}'
+                         ELSE '{"from": "unknown", "to": "healthy"}' END::jsonb,
+                    now() - ((g * 12.96)::int || ' seconds')::interval
+                FROM generate_series(%s::bigint, %s::bigint) AS g
+                """,
+                [workspace.pk, user.pk, have + 1, n_audit],
+            )
+            cursor.execute("ANALYZE workspaces_auditevent")
+        print(f"==> {n_audit - have:,} audit events in {time.monotonic() - started:.1f}s", flush=True)
     return workspace, user
 
 
-def measure(client, path: str, runs: int, headers: dict | None = None) -> tuple[float, int, int, int]:
+def measure(client, path: str, runs: int, headers: dict | None = None) -> tuple[float, float, int, int, int]:
+    """(p50 ms, first request ms, queries, bytes, status). The first request pays any cold cache."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -136,13 +164,24 @@ def measure(client, path: str, runs: int, headers: dict | None = None) -> tuple[
             response = client.get(path, headers=headers or {})
             times.append((time.perf_counter() - started) * 1000)
         queries, size, status = len(captured), len(response.content), response.status_code
-    return statistics.median(times), queries, size, status
+    return statistics.median(times), times[0], queries, size, status
+
+
+def cursor_at(qs, offset: int) -> str:
+    """The dashboard's `before` cursor of the row `offset` rows down `qs` (empty before keyset pages existed)."""
+    try:
+        from dashboard.views.common import encode_cursor
+    except ImportError:
+        return ""
+    row = qs.order_by("-created_at", "-id").values_list("created_at", "pk")[offset]
+    return encode_cursor(*row)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--connectors", type=int, default=10_000)
     parser.add_argument("--executions", type=int, default=1_000_000)
+    parser.add_argument("--audit", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--reseed", action="store_true")
     args = parser.parse_args()
@@ -152,12 +191,16 @@ def main() -> None:
     ensure_database(url)
     setup_django(url)
 
+    from datetime import timedelta
+
     from django.test import Client
+    from django.utils import timezone
 
     from connectors.models import Connector, Execution
+    from workspaces.models import AuditEvent
     from workspaces.services import api_key_create
 
-    workspace, user = seed(args.connectors, args.executions, args.reseed)
+    workspace, user = seed(args.connectors, args.executions, args.audit, args.reseed)
     client = Client()
     client.force_login(user)
     connector = Connector.objects.filter(workspace=workspace).order_by("-created_at").first()
@@ -169,6 +212,13 @@ def main() -> None:
     nxt = urlsplit(first.get("next") or f"{api}/connectors?limit=50")
     cursor_page = f"{nxt.path}?{nxt.query}"
     ws = f"/w/{workspace.slug}"
+    # 5,000 rows down the default (24 h) executions list and 3,000 down the audit log: `page=` for the numbered pages
+    # of the first version, `before=` for the keyset pages since; each version ignores the other's parameter.
+    day = Execution.objects.filter(workspace=workspace, created_at__gte=timezone.now() - timedelta(hours=23))
+    deep_executions = f"{ws}/executions/?page=200&before={cursor_at(day, 5000)}"
+    deep_audit = f"{ws}/audit/?page=100&before={cursor_at(AuditEvent.objects.filter(workspace=workspace), 3000)}"
+    suggest = {"HX-Request": "true", "HX-Target": "connector-options"}
+    by_name = quote_plus(connector.name)
     pages = [
         ("dashboard: connectors", f"{ws}/", None),
         ("dashboard: connectors, search", f"{ws}/?q=Connector+99", None),
@@ -176,23 +226,36 @@ def main() -> None:
         ("dashboard: catalog", f"{ws}/connectors/new/", None),
         ("dashboard: connector detail", f"{ws}/connectors/{connector.pk}/", None),
         ("dashboard: executions", f"{ws}/executions/", None),
+        ("dashboard: executions, last hour", f"{ws}/executions/?range=1h", None),
+        ("dashboard: executions, last 7 days", f"{ws}/executions/?range=7d", None),
+        ("dashboard: executions, last 30 days", f"{ws}/executions/?range=30d", None),
         ("dashboard: executions, errors 7d", f"{ws}/executions/?status=error&range=7d", None),
         ("dashboard: executions, one connector", f"{ws}/executions/?connector={connector.pk}", None),
-        ("dashboard: executions, page 200", f"{ws}/executions/?page=200", None),
+        ("dashboard: executions, connector by name", f"{ws}/executions/?range=30d&connector={by_name}", None),
+        ("dashboard: executions, 5,000 rows down", deep_executions, None),
+        ("dashboard: executions, name suggestions", f"{ws}/executions/?connector=Connector+12", suggest),
         ("dashboard: execution detail", f"{ws}/executions/{execution.pk}/", None),
         ("dashboard: audit log", f"{ws}/audit/", None),
+        ("dashboard: audit log, one action", f"{ws}/audit/?action=connector.create", None),
+        ("dashboard: audit log, 3,000 rows down", deep_audit, None),
         ("dashboard: API keys", f"{ws}/api-keys/", None),
         ("API: list connectors", f"{api}/connectors?limit=50", bearer),
         ("API: list connectors, next page", cursor_page, bearer),
         ("API: list connectors of a type", f"{api}/connectors?connector_type=stripe&limit=50", bearer),
         ("API: get an execution", f"{api}/executions/{execution.pk}", bearer),
     ]
-    print(f"\n{args.connectors:,} connectors, {args.executions:,} executions; p50 of {args.runs} requests\n")
-    print(f"| {'page':<38} | {'p50 ms':>8} | {'queries':>7} | {'KB':>7} | status |")
-    print(f"|{'-' * 40}|{'-' * 10}|{'-' * 9}|{'-' * 9}|--------|")
+    print(
+        f"\n{args.connectors:,} connectors, {args.executions:,} executions, {args.audit:,} audit events; "
+        f"p50 of {args.runs} requests\n"
+    )
+    print(f"| {'page':<40} | {'p50 ms':>8} | {'first ms':>8} | {'queries':>7} | {'KB':>7} | status |")
+    print(f"|{'-' * 42}|{'-' * 10}|{'-' * 10}|{'-' * 9}|{'-' * 9}|--------|")
     for name, path, headers in pages:
-        p50, queries, size, status = measure(client, path, args.runs, headers)
-        print(f"| {name:<38} | {p50:8.1f} | {queries:7d} | {size / 1024:7.1f} | {status:6d} |", flush=True)
+        p50, first, queries, size, status = measure(client, path, args.runs, headers)
+        print(
+            f"| {name:<40} | {p50:8.1f} | {first:8.1f} | {queries:7d} | {size / 1024:7.1f} | {status:6d} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

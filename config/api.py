@@ -12,7 +12,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from config.outages import OUTAGE_ERRORS, outage_error
 from core.errors import Conflict, DecryptionError, PatchbayError, ServiceUnavailable
-from core.http import error_body, status_of
+from core.http import airbyte_shapes, error_body, for_airbyte, status_of
 
 logger = logging.getLogger("patchbay.api")
 
@@ -21,13 +21,20 @@ api = NinjaAPI(
     version="1.0.0",
     description=(
         "Store third-party credentials once and run operations against those APIs. "
-        "Authenticate with `Authorization: Bearer <api key>`. Errors share one shape: "
-        '`{"message": "...", "errors": [{"field", "message", "error_code"}]}`.'
+        "Authenticate with `Authorization: Bearer <api key>`, or with an access token from "
+        "`POST /api/v1/account/applications/token` (application credentials). Errors share one shape: "
+        '`{"message": "...", "errors": [{"field", "message", "error_code", "userPresentableMessage"}]}`.'
     ),
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
+
+
+def error_response(request: HttpRequest, body: dict[str, Any], status: int) -> HttpResponse:
+    """Every error answer: Patchbay's body, with Airbyte's extra keys for Airbyte's SDK (core/http.py)."""
+    return api.create_response(request, for_airbyte(body) if airbyte_shapes(request) else body, status=status)
+
 
 PYDANTIC_CODES = {"missing": "required", "extra_forbidden": "unknown_field", "uuid_parsing": "invalid_value"}
 
@@ -58,7 +65,7 @@ def _pydantic_error(err: dict[str, Any]) -> dict[str, str]:
 def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors = [_pydantic_error(e) for e in exc.errors]
     fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
-    return api.create_response(request, error_body(f"Invalid request: {fields}.", errors), status=422)
+    return error_response(request, error_body(f"Invalid request: {fields}.", errors), 422)
 
 
 @api.exception_handler(PatchbayError)
@@ -69,7 +76,7 @@ def on_patchbay_error(request: HttpRequest, exc: PatchbayError) -> HttpResponse:
     if isinstance(exc, ServiceUnavailable):
         extra.update(exc.extra)
     errors = [e.as_dict() for e in getattr(exc, "errors", [])]
-    response = api.create_response(request, error_body(exc.message, errors, **extra), status=status_of(exc))
+    response = error_response(request, error_body(exc.message, errors, **extra), status_of(exc))
     if isinstance(exc, ServiceUnavailable):
         response["Retry-After"] = str(exc.retry_after)
     return response
@@ -98,7 +105,7 @@ def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
         error = {"field": "body", "message": "The request body is not valid JSON.", "error_code": "invalid_json"}
-        return api.create_response(request, error_body("The request body is not valid JSON.", [error]), status=422)
+        return error_response(request, error_body("The request body is not valid JSON.", [error]), 422)
     return api.create_response(request, error_body(str(exc)), status=exc.status_code)
 
 
@@ -119,6 +126,9 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 from connectors.api import definitions_router  # noqa: E402
 from connectors.api import router as connectors_router  # noqa: E402
+from workspaces.api import account_router, applications_router  # noqa: E402
 
 api.add_router("/integrations/definitions", definitions_router)
+api.add_router("/integrations/applications", applications_router)
 api.add_router("/integrations", connectors_router)
+api.add_router("/account", account_router)

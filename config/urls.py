@@ -31,7 +31,8 @@ urlpatterns = [
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:  # noqa: D103
-    if request.path.startswith("/api/"):
+    # API clients (ours, Airbyte's SDK) parse every answer under /api as JSON, unknown paths included.
+    if request.path == "/api" or request.path.startswith("/api/"):
         return JsonResponse({"message": "Not found.", "errors": []}, status=404)
     return page_not_found(request, exception)
 

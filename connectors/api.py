@@ -13,17 +13,19 @@ from ninja.renderers import JSONRenderer
 from ninja.responses import Status
 
 from core.errors import FieldError, InvalidInput, TokenUnavailable
-from core.http import error_body, status_for
-from workspaces.auth import ApiKeyAuth
+from core.http import airbyte_shapes, error_body, presentable, status_for
+from workspaces.auth import ApiKeyAuth, actor_for, check_workspace_name
 from workspaces.services import Actor
 
 from . import selectors, services
 from .catalog import manifest_for
 from .catalog.describe import public_description
+from .catalog.manifest import UnknownOperation
 from .executions import selectors as execution_selectors
 from .executions.services import check_credentials, execution_start, execution_wait
 from .models import Connector, ConnectorDefinition, Execution, ExecutionStatus
 from .oauth import services as oauth_services
+from .projection import project_result, truncate_long_strings
 from .schemas import (
     CheckOut,
     ConflictOut,
@@ -61,7 +63,7 @@ def unknown_body_fields(request: HttpRequest, schema: type) -> list[str]:
 
 
 def actor_from(request: HttpRequest) -> Actor:
-    return Actor(api_key=request.auth, ip=request.META.get("REMOTE_ADDR"))  # type: ignore[attr-defined]
+    return actor_for(request)
 
 
 def icon_url(definition: ConnectorDefinition) -> str | None:
@@ -93,6 +95,9 @@ def connector_info(connector: Connector) -> dict[str, Any]:
         "created_at": connector.created_at,
         "updated_at": connector.updated_at,
         "last_used_at": connector.last_used_at,
+        # The hosted product's names for the connector type, read by Airbyte's SDK and MCP server.
+        "summarized_source_template": {"name": connector.definition.name},
+        "source_template": {"source_definition_id": connector.definition_id},
     }
 
 
@@ -131,6 +136,7 @@ def get_definition(request: HttpRequest, definition_id: str) -> dict[str, Any]:
 
 @router.post("/connectors", response={201: ConnectorDetailOut, **ERRORS}, summary="Create a connector")
 def create_connector(request: HttpRequest, payload: ConnectorCreateIn) -> Status:
+    check_workspace_name(request.workspace, payload.workspace_name)  # type: ignore[attr-defined]
     definition = selectors.definition_resolve(
         definition_id=payload.definition_id, connector_type=payload.connector_type
     )
@@ -153,20 +159,26 @@ def create_connector(request: HttpRequest, payload: ConnectorCreateIn) -> Status
     return Status(201, connector_detail(connector))
 
 
+# A list call without `limit` answers up to this many rows: enough for a client that never follows `next` (Airbyte's
+# SDK reads one page). Explicit pages stay small (50 by default with a cursor, 200 at most).
+UNPAGED_LIST_LIMIT = 1000
+
+
 @router.get("/connectors", response={200: ConnectorListOut, **ERRORS}, summary="List connectors")
 def list_connectors(
     request: HttpRequest,
     connector_type: str | None = None,
     definition_id: str | None = None,
+    workspace_name: str | None = Query(None, description="'default', or this workspace's name or slug."),  # noqa: B008
     cursor: str | None = None,
-    limit: int = Query(50, ge=1, le=200),  # noqa: B008
+    limit: int | None = Query(  # noqa: B008
+        None, ge=1, le=200, description=f"Page size. Omitted: up to {UNPAGED_LIST_LIMIT} rows in one page."
+    ),
 ) -> dict[str, Any]:
-    qs = selectors.connector_list(
-        workspace=request.workspace,
-        connector_type=connector_type,
-        definition_id=definition_id,  # type: ignore[attr-defined]
-    )
-    rows, next_cursor = selectors.paginate(qs, cursor=cursor, limit=limit)
+    workspace = request.workspace  # type: ignore[attr-defined]
+    check_workspace_name(workspace, workspace_name)
+    qs = selectors.connector_list(workspace=workspace, connector_type=connector_type, definition_id=definition_id)
+    rows, next_cursor = selectors.paginate(qs, cursor=cursor, limit=limit or UNPAGED_LIST_LIMIT)
     next_url = None
     if next_cursor:
         params = request.GET.copy()
@@ -186,7 +198,12 @@ def resolve_connector(request: HttpRequest, connector_type: str) -> dict[str, An
 
 
 @router.get("/connectors/{connector_id}", response={200: ConnectorDetailOut, **ERRORS}, summary="Get a connector")
-def get_connector(request: HttpRequest, connector_id: str) -> dict[str, Any]:
+def get_connector(
+    request: HttpRequest,
+    connector_id: str,
+    workspace_name: str | None = Query(None, description="'default', or this workspace's name or slug."),  # noqa: B008
+) -> dict[str, Any]:
+    check_workspace_name(request.workspace, workspace_name)  # type: ignore[attr-defined]
     return connector_detail(selectors.connector_get(workspace=request.workspace, connector_id=connector_id))  # type: ignore[attr-defined]
 
 
@@ -236,15 +253,54 @@ def execution_http_status(execution: Execution) -> int:
     return status_for(execution.error_code)
 
 
-def execution_body(execution: Execution) -> dict[str, Any]:
+def vendor_page_keys(definition: ConnectorDefinition, execution: Execution) -> dict[str, Any]:
+    """The vendor's own pagination keys beside ours (Stripe's `has_more`), where the manifest names a key our
+    normalised values were read from: the same facts under the vendor's names, not a second reading of the body."""
+    try:
+        pagination = manifest_for(definition).action(execution.entity, execution.action).pagination
+    except UnknownOperation:
+        return {}
+    meta = execution.connector_metadata or {}
+    has_next = bool(meta.get("has_next_page", False))
+    keys: dict[str, Any] = {}
+    if pagination.type == "cursor":
+        if pagination.has_more:
+            keys[pagination.has_more.rsplit(".", 1)[-1]] = has_next
+        if "." not in pagination.next_cursor:
+            keys[pagination.next_cursor] = meta.get("end_cursor")
+    elif pagination.type == "next_url" and pagination.done:
+        keys[pagination.done.rsplit(".", 1)[-1]] = not has_next
+    elif pagination.type == "offset" and pagination.is_last:
+        keys[pagination.is_last.rsplit(".", 1)[-1]] = not has_next
+    return {k: v for k, v in keys.items() if k not in ("has_next_page", "end_cursor")}
+
+
+def execution_body(
+    execution: Execution,
+    *,
+    definition: ConnectorDefinition | None = None,
+    shape: ExecuteIn | None = None,
+    airbyte: bool = False,
+) -> dict[str, Any]:
+    """The answer for one execution. `shape` (the execute request) projects and truncates the result; `airbyte`
+    adds the hosted product's keys (the vendor's pagination keys, presentable field errors) for Airbyte's SDK."""
     done = execution.status in (ExecutionStatus.SUCCESS, ExecutionStatus.ERROR)
+    succeeded = execution.status == ExecutionStatus.SUCCESS
+    result = execution.result if succeeded else None
+    if succeeded and shape is not None:
+        result = project_result(result, select=shape.select_fields, exclude=shape.exclude_fields)
+        if not shape.skip_truncation:
+            result = truncate_long_strings(result)
+    metadata: dict[str, Any] = {
+        "has_next_page": bool((execution.connector_metadata or {}).get("has_next_page", False)),
+        "end_cursor": (execution.connector_metadata or {}).get("end_cursor"),
+    }
+    if succeeded and airbyte:
+        metadata.update(vendor_page_keys(definition or execution.connector.definition, execution))
     body: dict[str, Any] = {
         "status": execution.status,
-        "result": execution.result if execution.status == ExecutionStatus.SUCCESS else None,
-        "connector_metadata": {
-            "has_next_page": bool((execution.connector_metadata or {}).get("has_next_page", False)),
-            "end_cursor": (execution.connector_metadata or {}).get("end_cursor"),
-        },
+        "result": result,
+        "connector_metadata": metadata,
         "execution_metadata": {
             "execution_id": str(execution.pk),
             "execution_time_ms": execution.duration_ms,
@@ -253,7 +309,9 @@ def execution_body(execution: Execution) -> dict[str, Any]:
     }
     if execution.status == ExecutionStatus.ERROR:
         body.update(
-            message=execution.error_message, errors=execution.error_fields or [], error_code=execution.error_code
+            message=execution.error_message,
+            errors=[presentable(e) if airbyte else e for e in execution.error_fields or []],
+            error_code=execution.error_code,
         )
         if execution.upstream_status:
             body["upstream_status"] = execution.upstream_status
@@ -276,8 +334,15 @@ def json_response(request: HttpRequest, body: Any, status: int, retry_after: int
     return response
 
 
-def execution_response(request: HttpRequest, execution: Execution) -> HttpResponse:
-    return json_response(request, execution_body(execution), execution_http_status(execution), execution.retry_after)
+def execution_response(
+    request: HttpRequest,
+    execution: Execution,
+    *,
+    definition: ConnectorDefinition | None = None,
+    shape: ExecuteIn | None = None,
+) -> HttpResponse:
+    body = execution_body(execution, definition=definition, shape=shape, airbyte=airbyte_shapes(request))
+    return json_response(request, body, execution_http_status(execution), execution.retry_after)
 
 
 @router.post("/connectors/{connector_id}/execute", response=EXECUTION_RESPONSES, summary="Run an operation")
@@ -292,9 +357,13 @@ def execute(request: HttpRequest, connector_id: str, payload: ExecuteIn) -> Http
         actor=actor_from(request),
         run_async=payload.run_async,
     )
+    if payload.intent:
+        # One UPDATE, and only when there is an intent; a worker's outcome write never touches this column.
+        Execution.objects.filter(pk=execution.pk).update(intent=payload.intent)
+        execution.intent = payload.intent
     if payload.run_async:
         return Status(202, {"execution_id": str(execution.pk), "status": execution.status})  # type: ignore[return-value]
-    return execution_response(request, execution_wait(execution))
+    return execution_response(request, execution_wait(execution), definition=connector.definition, shape=payload)
 
 
 @router.get("/executions/{execution_id}", response=EXECUTION_RESPONSES, summary="Get an execution")

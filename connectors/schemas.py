@@ -7,13 +7,20 @@ from typing import Any
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
+
+# Field projection: at most this many paths, each at most this long (dot-separated keys).
+MAX_PROJECTION_PATHS = 100
+MAX_PROJECTION_PATH_LENGTH = 300
 
 
 class FieldErrorOut(Schema):
     field: str
     message: str
     error_code: str
+    userPresentableMessage: str | None = Field(  # noqa: N815 - the name Airbyte's SDK reads
+        None, description="'field: message', for showing to a person."
+    )
 
 
 class ErrorOut(Schema):
@@ -58,6 +65,7 @@ class ConnectorCreateIn(Schema):
     replication_config: dict[str, Any] | None = None
     auth_scheme: str | None = Field(None, description="Auth scheme key; chosen from the credentials when omitted.")
     check: bool = Field(False, description="Verify the credentials against the service before saving.")
+    workspace_name: str | None = Field(None, description="'default', or this workspace's name or slug.")
 
 
 class ConnectorUpdateIn(Schema):
@@ -66,6 +74,14 @@ class ConnectorUpdateIn(Schema):
     name: str | None = None
     credentials: dict[str, Any] | None = Field(None, description="Only the keys given are replaced.")
     replication_config: dict[str, Any] | None = None
+
+
+class SummarizedSourceTemplateOut(Schema):
+    name: str = Field(..., description="Display name of the connector type (the hosted product's field).")
+
+
+class SourceTemplateOut(Schema):
+    source_definition_id: UUID
 
 
 class ConnectorInfoOut(Schema):
@@ -78,6 +94,8 @@ class ConnectorInfoOut(Schema):
     created_at: datetime
     updated_at: datetime
     last_used_at: datetime | None = None
+    summarized_source_template: SummarizedSourceTemplateOut
+    source_template: SourceTemplateOut
 
 
 class ConnectorDetailOut(ConnectorInfoOut):
@@ -101,9 +119,31 @@ class ExecuteIn(Schema):
     action: str = Field(..., min_length=1, examples=["list"])
     params: dict[str, Any] = Field(default_factory=dict, examples=[{"limit": 10}])
     run_async: bool = Field(False, alias="async", description="Answer 202 at once; poll GET /executions/{id}.")
+    select_fields: list[str] | None = Field(
+        None, description="Dot paths to keep in each record of `result` (e.g. 'id', 'address.city')."
+    )
+    exclude_fields: list[str] | None = Field(None, description="Dot paths to remove from each record of `result`.")
+    skip_truncation: bool = Field(
+        True, description="false: strings longer than 200 characters in `result` are cut, with a marker."
+    )
+    intent: str | None = Field(None, max_length=512, description="Why this runs, in a few words; kept with it.")
+
+    @field_validator("select_fields", "exclude_fields")
+    @classmethod
+    def _dot_paths(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        if len(value) > MAX_PROJECTION_PATHS:
+            raise ValueError(f"At most {MAX_PROJECTION_PATHS} paths.")
+        for path in value:
+            if not path or len(path) > MAX_PROJECTION_PATH_LENGTH or any(not part for part in path.split(".")):
+                raise ValueError(f"{path[:50]!r} is not a dot path such as 'address.city'.")
+        return value
 
 
 class ConnectorMetadataOut(Schema):
+    model_config = ConfigDict(extra="allow")  # the vendor's own pagination keys, e.g. Stripe's has_more
+
     has_next_page: bool
     end_cursor: str | None = None
 

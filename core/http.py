@@ -50,5 +50,31 @@ def status_of(error: PatchbayError) -> int:
     return status_for(error.code, 400)
 
 
+# Airbyte's SDK sends this header on every request. Answers to it add the hosted product's extra keys (field errors'
+# `userPresentableMessage`, the vendor's own pagination keys); everyone else keeps Patchbay's documented shapes.
+AIRBYTE_SDK_HEADER = "X-ADP-Agent-SDK"
+
+
+def airbyte_shapes(request: Any) -> bool:
+    return bool(request.headers.get(AIRBYTE_SDK_HEADER))
+
+
+def presentable(error: dict[str, Any]) -> dict[str, Any]:
+    """A field error with `userPresentableMessage` ("field: message"), the key Airbyte's SDK shows its users, so a
+    message such as "This field is required." says which field."""
+    if "userPresentableMessage" in error or not error.get("message"):
+        return error
+    field = error.get("field")
+    text = f"{field}: {error['message']}" if field and field != "body" else str(error["message"])
+    return {**error, "userPresentableMessage": text}
+
+
 def error_body(message: str, errors: list[dict[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
     return {"message": message, "errors": errors or [], **extra}
+
+
+def for_airbyte(body: Any) -> Any:
+    """An error body with every field error made presentable (for requests from Airbyte's SDK)."""
+    if isinstance(body, dict) and isinstance(body.get("errors"), list):
+        return {**body, "errors": [presentable(e) if isinstance(e, dict) else e for e in body["errors"]]}
+    return body

@@ -32,6 +32,8 @@ class SchemaField:
     errors: list[str] = field(default_factory=list)
     secret: bool = False
     secret_is_set: bool = False
+    # A secret typed into a form that failed validation: never sent back, so the person must paste it again.
+    reenter: bool = False
     item_kind: str = "text"
     minimum: Any = None
     maximum: Any = None
@@ -133,6 +135,7 @@ def build_fields(
     errors: Mapping[str, list[str]] | None = None,
     secrets_set: Iterable[str] = (),
     use_defaults: bool = True,
+    reenter: Iterable[str] = (),
 ) -> list[SchemaField]:
     """Fields for `schema`. `values` are non-secret values to show; secret values are dropped here whatever the caller
     passes. `secrets_set` names the secret fields that already hold a value (edit forms)."""
@@ -140,6 +143,7 @@ def build_fields(
     values = values or {}
     errors = errors or {}
     secrets_set = set(secrets_set)
+    reenter = set(reenter)
     required = set(schema.get("required") or [])
     fields: list[SchemaField] = []
     for key, prop in ordered_properties(schema):
@@ -172,6 +176,7 @@ def build_fields(
                 errors=errors.get(name, []),
                 secret=secret,
                 secret_is_set=secret and key in secrets_set,
+                reenter=secret and key in reenter,
                 item_kind=_kind(items) if kind == "array" else "text",
                 minimum=prop.get("minimum"),
                 maximum=prop.get("maximum"),

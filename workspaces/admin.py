@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from .models import ApiKey, AuditEvent, Membership, Workspace
+from .models import ApiKey, ApplicationCredential, AuditEvent, Membership, Workspace
 
 
 class AuditorReadOnlyAdmin(admin.ModelAdmin):
@@ -49,6 +49,14 @@ class ApiKeyAdmin(AuditorReadOnlyAdmin):
     @admin.display(description="Key")
     def masked(self, obj: ApiKey) -> str:
         return f"pb_{obj.prefix}_…"
+
+
+@admin.register(ApplicationCredential)
+class ApplicationCredentialAdmin(AuditorReadOnlyAdmin):
+    list_display = ["name", "workspace", "client_id", "created_by", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["workspace"]
+    exclude = ["hashed_secret"]
+    readonly_fields = ["workspace", "client_id", "created_by", "created_at", "last_used_at"]
 
 
 @admin.register(AuditEvent)

@@ -1,20 +1,29 @@
-"""Bearer API-key authentication for the REST API."""
+"""Bearer authentication for the REST API: a workspace API key or an application credential's access token."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
-from core.errors import AuthenticationFailed
+from core.errors import AuthenticationFailed, NotFound, PermissionDenied
 
-from .models import ApiKey
-from .services import api_key_authenticate
+from .models import ApiKey, ApplicationCredential, Workspace
+from .services import (
+    APPLICATION_TOKEN_PREFIX,
+    Actor,
+    api_key_authenticate,
+    application_token_authenticate,
+)
+
+# The name Airbyte's SDK sends when the caller names no workspace.
+DEFAULT_WORKSPACE_NAME = "default"
 
 
 class ApiKeyAuth(HttpBearer):
-    """`Authorization: Bearer pb_…`. Every failure raises AuthenticationFailed with a message saying what is wrong."""
+    """`Authorization: Bearer pb_…` (an API key) or `Bearer pbt_…` (a token from POST /api/v1/account/applications/
+    token). Every failure raises AuthenticationFailed with a message saying what is wrong."""
 
-    def __call__(self, request: HttpRequest) -> ApiKey:
+    def __call__(self, request: HttpRequest) -> ApiKey | ApplicationCredential:
         header = request.headers.get("Authorization", "")
         if not header:
             api_key_authenticate(None)
@@ -23,7 +32,42 @@ class ApiKeyAuth(HttpBearer):
             raise AuthenticationFailed("Malformed Authorization header: expected 'Authorization: Bearer <key>'.")
         return self.authenticate(request, token.strip())
 
-    def authenticate(self, request: HttpRequest, token: str) -> ApiKey:
-        key = api_key_authenticate(token)
-        request.workspace = key.workspace  # type: ignore[attr-defined]
-        return key
+    def authenticate(self, request: HttpRequest, token: str) -> ApiKey | ApplicationCredential:
+        principal: ApiKey | ApplicationCredential
+        if token.startswith(APPLICATION_TOKEN_PREFIX):
+            principal = application_token_authenticate(token)
+        else:
+            principal = api_key_authenticate(token)
+        request.workspace = principal.workspace  # type: ignore[attr-defined]
+        return principal
+
+
+def actor_for(request: HttpRequest) -> Actor:
+    """Who is acting on an authenticated API request, for the audit log and execution records."""
+    principal = getattr(request, "auth", None)
+    ip = request.META.get("REMOTE_ADDR")
+    if isinstance(principal, ApplicationCredential):
+        return Actor(application=principal, ip=ip)
+    return Actor(api_key=principal, ip=ip)
+
+
+def require_api_key(request: HttpRequest) -> ApiKey:
+    """Managing credentials takes an API key: a short-lived token must not mint credentials that outlive it."""
+    principal = getattr(request, "auth", None)
+    if not isinstance(principal, ApiKey):
+        raise PermissionDenied("Manage application credentials with an API key, not an application access token.")
+    return principal
+
+
+def check_workspace_name(workspace: Workspace, workspace_name: str | None) -> None:
+    """`workspace_name` (Airbyte's parameter) must name the caller's own workspace: "default", its name or its slug
+    (case-insensitively). Any other name is 404, never silently ignored: a key reaches one workspace only."""
+    if workspace_name is None:
+        return
+    wanted = workspace_name.strip().casefold()
+    if wanted in (DEFAULT_WORKSPACE_NAME, workspace.name.casefold(), workspace.slug.casefold()):
+        return
+    raise NotFound(
+        f"No workspace named {workspace_name[:100]!r} is reachable with these credentials: they belong to "
+        f"{workspace.name!r} (use workspace_name={DEFAULT_WORKSPACE_NAME!r} or omit it)."
+    )

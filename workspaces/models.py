@@ -66,6 +66,32 @@ class ApiKey(models.Model):
         return self.revoked_at is None
 
 
+class ApplicationCredential(models.Model):
+    """A client-id/secret pair that is exchanged for short-lived bearer tokens (POST /api/v1/account/applications/
+    token): the OAuth client-credentials shape Airbyte's SDK speaks. The secret is stored hashed and shown once."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="application_credentials")
+    name = models.CharField(max_length=200)
+    client_id = models.CharField(max_length=64, unique=True)
+    hashed_secret = models.CharField(max_length=128)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.client_id})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
 class AuditEvent(models.Model):
     workspace = models.ForeignKey(
         Workspace, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_events"
@@ -74,6 +100,9 @@ class AuditEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     actor_api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_application = models.ForeignKey(
+        ApplicationCredential, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     action = models.CharField(max_length=64, db_index=True)
     target_type = models.CharField(max_length=64, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
@@ -84,6 +113,11 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # The audit log pages newest first, whole or by action; the action index also lists the distinct actions.
+            models.Index(fields=["workspace", "-created_at", "-id"], name="audit_ws_created_idx"),
+            models.Index(fields=["workspace", "action", "-created_at", "-id"], name="audit_ws_action_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} {self.target_repr}"
@@ -94,4 +128,6 @@ class AuditEvent(models.Model):
             return str(self.actor_user)
         if self.actor_api_key_id:
             return f"API key {self.actor_api_key}"
+        if self.actor_application_id:
+            return f"Application {self.actor_application}"
         return "system"

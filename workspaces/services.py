@@ -9,14 +9,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from core.errors import AuthenticationFailed, FieldError, InvalidInput, NotFound
 
-from .models import ApiKey, AuditEvent, Membership, Role, Workspace
+from .access import get_scoped
+from .models import ApiKey, ApplicationCredential, AuditEvent, Membership, Role, Workspace
 
 API_KEY_PREFIX = "pb_"
 LAST_USED_GRANULARITY = timedelta(seconds=60)
@@ -24,11 +27,13 @@ LAST_USED_GRANULARITY = timedelta(seconds=60)
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting: a dashboard user or an API key (or the system, when both are None)."""
+    """Who is acting: a dashboard user, an API key or an application credential's token (or the system, when all
+    are None)."""
 
     user: AbstractBaseUser | None = None
     api_key: ApiKey | None = None
     ip: str | None = None
+    application: ApplicationCredential | None = None
 
     @classmethod
     def system(cls) -> Actor:
@@ -47,6 +52,7 @@ def audit(
         workspace=workspace,
         actor_user=actor.user if actor.user is not None and actor.user.is_authenticated else None,
         actor_api_key=actor.api_key,
+        actor_application=actor.application,
         action=action,
         target_type=type(target).__name__ if target is not None else "",
         target_id=str(getattr(target, "pk", "") or "") if target is not None else "",
@@ -192,3 +198,123 @@ def api_key_get(*, workspace: Workspace, key_id: int) -> ApiKey:
     if key is None:
         raise NotFound("API key not found.")
     return key
+
+
+# --- Application credentials (client id + secret -> short-lived bearer token) ------------------------------------
+
+APPLICATION_CLIENT_PREFIX = "pbc_"
+APPLICATION_TOKEN_PREFIX = "pbt_"  # noqa: S105 - a format tag, not a secret
+_TOKEN_SALT = "patchbay.application-token"  # noqa: S105 - a signing namespace, not a secret
+
+
+@dataclass(frozen=True)
+class ApplicationToken:
+    access_token: str
+    expires_in: int
+    token_type: str = "Bearer"  # noqa: S105 - a token type, not a secret
+
+
+@transaction.atomic
+def application_credential_create(
+    *, workspace: Workspace, name: str, created_by: AbstractBaseUser | None = None, actor: Actor | None = None
+) -> tuple[ApplicationCredential, str]:
+    """Returns the credential and its client secret, which is shown once and never stored."""
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput(
+            "An application credential needs a name.", [FieldError("name", "This field is required.", "required")]
+        )
+    if len(name) > 200:
+        raise InvalidInput("The name is too long.", [FieldError("name", "At most 200 characters.", "max_length")])
+    client_id = f"{APPLICATION_CLIENT_PREFIX}{secrets.token_hex(12)}"
+    secret = secrets.token_urlsafe(32)
+    credential = ApplicationCredential.objects.create(
+        workspace=workspace, name=name, client_id=client_id, hashed_secret=_hash_secret(secret), created_by=created_by
+    )
+    audit(
+        workspace=workspace,
+        actor=actor or Actor(user=created_by),
+        action="application.create",
+        target=credential,
+        metadata={"client_id": client_id},
+    )
+    return credential, secret
+
+
+@transaction.atomic
+def application_credential_revoke(*, credential: ApplicationCredential, actor: Actor) -> ApplicationCredential:
+    """Revoked at once: every token issued for it stops working on its next request."""
+    if credential.revoked_at is None:
+        credential.revoked_at = timezone.now()
+        credential.save(update_fields=["revoked_at"])
+        audit(
+            workspace=credential.workspace,
+            actor=actor,
+            action="application.revoke",
+            target=credential,
+            metadata={"client_id": credential.client_id},
+        )
+    return credential
+
+
+def application_credential_get(*, workspace: Workspace, client_id: str) -> ApplicationCredential:
+    return get_scoped(
+        ApplicationCredential.objects.select_related("workspace"),
+        workspace,
+        what="Application credential",
+        client_id=client_id,
+    )
+
+
+def _touch_application(credential: ApplicationCredential) -> None:
+    now = timezone.now()
+    if credential.last_used_at is None or now - credential.last_used_at > LAST_USED_GRANULARITY:
+        ApplicationCredential.objects.filter(pk=credential.pk).update(last_used_at=now)
+        credential.last_used_at = now
+
+
+def application_token_issue(*, client_id: str, client_secret: str) -> ApplicationToken:
+    """Exchange a client id and secret for a bearer token valid PATCHBAY_APPLICATION_TOKEN_SECONDS.
+
+    The token is signed (django.core.signing, salted, timestamped), not stored: issuing one writes nothing, and
+    clients that fetch a token per process (Airbyte's SDK does, every 14 minutes) leave no rows behind. It carries
+    the credential's id, and every request re-reads that row, so revoking the credential kills its tokens at once.
+    """
+    credential = (
+        ApplicationCredential.objects.select_related("workspace").filter(client_id=str(client_id or "")).first()
+    )
+    if credential is None or not hmac.compare_digest(credential.hashed_secret, _hash_secret(str(client_secret or ""))):
+        raise AuthenticationFailed("Unknown client_id or wrong client_secret.")
+    if credential.revoked_at is not None:
+        raise AuthenticationFailed("These application credentials were revoked. Create new ones.")
+    _touch_application(credential)
+    lifetime = int(settings.PATCHBAY_APPLICATION_TOKEN_SECONDS)
+    signed = signing.dumps({"c": credential.pk}, salt=_TOKEN_SALT)
+    return ApplicationToken(access_token=f"{APPLICATION_TOKEN_PREFIX}{signed}", expires_in=lifetime)
+
+
+def application_token_authenticate(raw: str) -> ApplicationCredential:
+    """The credential behind a bearer token from application_token_issue, or AuthenticationFailed."""
+    try:
+        payload = signing.loads(
+            raw.removeprefix(APPLICATION_TOKEN_PREFIX),
+            salt=_TOKEN_SALT,
+            max_age=int(settings.PATCHBAY_APPLICATION_TOKEN_SECONDS),
+        )
+    except signing.SignatureExpired:
+        raise AuthenticationFailed(
+            "This access token expired. Request a new one from /api/v1/account/applications/token."
+        ) from None
+    except signing.BadSignature:
+        raise AuthenticationFailed("Unknown access token.") from None
+    credential = (
+        ApplicationCredential.objects.select_related("workspace").filter(pk=payload.get("c")).first()
+        if isinstance(payload, dict)
+        else None
+    )
+    if credential is None:
+        raise AuthenticationFailed("Unknown access token.")
+    if credential.revoked_at is not None:
+        raise AuthenticationFailed("The application credentials behind this access token were revoked.")
+    _touch_application(credential)
+    return credential

@@ -34,6 +34,8 @@ MIDDLEWARE = [
     "config.middleware.RejectNulCharactersMiddleware",
     "config.outages.OutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Times in the viewer's own zone (a `tz` cookie set by static/dashboard/app.js; UTC without it).
+    "dashboard.middleware.BrowserTimezoneMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -114,6 +116,9 @@ PATCHBAY_ALLOW_HTTP_HOSTS: list[str] = env.list("PATCHBAY_ALLOW_HTTP_HOSTS", def
 PATCHBAY_OUTAGE_RETRY_AFTER_SECONDS: int = env.int("PATCHBAY_OUTAGE_RETRY_AFTER_SECONDS", default=5)
 # An execution no worker has started by then fails with error_code "deadline_exceeded" instead of waiting forever.
 PATCHBAY_EXECUTION_DEADLINE_SECONDS: int = env.int("PATCHBAY_EXECUTION_DEADLINE_SECONDS", default=900)
+# Lifetime of a bearer token from POST /api/v1/account/applications/token. Airbyte's SDK ignores `expires_in` and
+# reuses a token for 14 minutes, so anything shorter than 15 minutes breaks it.
+PATCHBAY_APPLICATION_TOKEN_SECONDS: int = env.int("PATCHBAY_APPLICATION_TOKEN_SECONDS", default=900)
 # A pending execution whose queue message is older than this is sent again (the broker lost it, e.g. a restart).
 PATCHBAY_REDISPATCH_AFTER_SECONDS: int = env.int("PATCHBAY_REDISPATCH_AFTER_SECONDS", default=120)
 # How often beat runs the execution sweeper.

@@ -15,6 +15,7 @@ from workspaces.models import Membership
 register = template.Library()
 
 CONNECTOR_STATUS = {
+    "unknown": ("muted", "Unknown"),  # nothing has proven the credentials yet: neutral, neither good nor bad
     "healthy": ("ok", "Healthy"),
     "needs_attention": ("warn", "Needs attention"),
     "needs_reauth": ("bad", "Needs re-authorisation"),
@@ -66,12 +67,21 @@ def execution_status(status: str) -> SafeString:
 
 
 @register.filter
-def duration(ms: int | None) -> str:
-    if ms is None:
+def duration(ms: float | None) -> str:
+    if ms is None or ms == "":
         return "—"
     if ms < 1000:
-        return f"{ms} ms"
+        return f"{round(ms)} ms"
     return f"{ms / 1000:.2f} s"
+
+
+@register.filter
+def thousands(value: Any) -> str:
+    """12345 -> "12,345" (django.contrib.humanize is not installed)."""
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return str(value)
 
 
 @register.filter
@@ -85,6 +95,26 @@ def nav_class(context: template.Context, *names: str) -> str:
     match = getattr(request, "resolver_match", None)
     current = match.url_name if match else ""
     return "active" if current in names else ""
+
+
+TIME_STYLES = {
+    "date": lambda t: f"{t.day} {t:%b %Y}",
+    "datetime": lambda t: f"{t.day} {t:%b %Y, %H:%M}",
+    "seconds": lambda t: f"{t.day} {t:%b %Y, %H:%M:%S}",
+}
+
+
+@register.simple_tag
+def timestamp(value: Any, style: str = "datetime") -> SafeString | str:
+    """A moment as `<time datetime="...">`, shown in the viewer's time zone (dashboard.middleware activates the
+    browser's zone, else UTC). `style`: "date", "datetime", "seconds" or "ago" ("3 minutes ago"); the tooltip
+    always has the full local time with its zone."""
+    if not value:
+        return ""
+    local = timezone.localtime(value)
+    full = f"{TIME_STYLES['seconds'](local)} {local:%Z}"
+    text = ago(value) if style == "ago" else TIME_STYLES.get(style, TIME_STYLES["datetime"])(local)
+    return format_html('<time datetime="{}" title="{}">{}</time>', local.isoformat(timespec="seconds"), full, text)
 
 
 @register.filter
@@ -104,3 +134,50 @@ AUTH_KINDS = {"oauth2": "OAuth 2.0", "api_key": "API key", "basic": "Username an
 def auth_kind(value: str) -> str:
     """A scheme's type as people say it ("OAuth 2.0", "API key"), never the manifest's key."""
     return AUTH_KINDS.get(value, str(value).replace("_", " ").capitalize())
+
+
+# --- Audit details ----------------------------------------------------------------------------------------------
+
+FIELD_WORDS = {
+    "replication_config": "configuration",
+    "credentials": "credentials",
+    "auth_scheme": "auth scheme",
+    "name": "name",
+    "status": "status",
+}
+DETAIL_LABELS = {
+    "connector_type": "Connector type",
+    "auth_scheme": "Auth scheme",
+    "credential_fields": "Credential fields",
+    "secret_changed": "Secret changed",
+    "provider_revoked": "Provider told",
+    "status_code": "HTTP status",
+    "connector_id": "Connector ID",
+}
+
+
+def _detail_value(key: str, value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if key in ("from", "to") and isinstance(value, str) and value in CONNECTOR_STATUS:
+        return CONNECTOR_STATUS[value][1]
+    if key == "changed" and isinstance(value, list | tuple):
+        return ", ".join(FIELD_WORDS.get(str(v), str(v).replace("_", " ")) for v in value) or "nothing"
+    if isinstance(value, list | tuple):
+        return ", ".join(_detail_value("", v) for v in value) or "none"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_detail_value(str(k), v)}" for k, v in value.items()) or "—"
+    return str(value)
+
+
+@register.filter
+def audit_details(metadata: Any) -> list[tuple[str, str]]:
+    """An audit event's metadata as (label, readable value) pairs: no Python reprs, nothing cut off."""
+    if not isinstance(metadata, dict):
+        return [("Details", str(metadata))] if metadata else []
+    return [
+        (DETAIL_LABELS.get(str(key), str(key).replace("_", " ").capitalize()), _detail_value(str(key), value))
+        for key, value in metadata.items()
+    ]

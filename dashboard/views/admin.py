@@ -17,14 +17,14 @@ from connectors.catalog import manifest_for
 from connectors.models import ConnectorDefinition, OAuthApp
 from connectors.oauth.services import oauth_app_delete, oauth_app_upsert
 from connectors.selectors import definition_list
-from workspaces.access import get_scoped, scoped
 from core.errors import FieldError, InvalidInput, PatchbayError
+from workspaces.access import get_scoped, scoped
 from workspaces.models import ApiKey, Membership, Role
 from workspaces.services import api_key_create, api_key_get, api_key_revoke
 
 from ..access import actor_for, workspace_for
 from ..selectors import audit_actions, audit_list
-from .common import domain_errors, go, page, paginate, query_without_page, toast
+from .common import domain_errors, go, keyset_page, page, toast
 
 # --- API keys ---------------------------------------------------------------------------------------------------
 
@@ -114,6 +114,10 @@ def _apps_context(membership: Membership, **extra: Any) -> dict[str, Any]:
 def oauth_apps(request: HttpRequest, slug: str) -> HttpResponse:
     membership = workspace_for(request, slug, Role.VIEWER)
     context = _apps_context(membership)
+    # "Add a HubSpot OAuth app" links from the connector form arrive with ?type=hubspot: start the form on it.
+    chosen = next((d for d in context["definitions"] if d.slug == request.GET.get("type")), None)
+    if chosen is not None:
+        context["form"] = {"definition": str(chosen.pk), "client_id": "", "scopes": ""}
     context["callback_url"] = request.build_absolute_uri("/oauth/callback")
     return page(request, "dashboard/oauth_apps.html", context, partial="apps")
 
@@ -203,9 +207,9 @@ def audit_log(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "workspace": membership.workspace,
         "membership": membership,
-        "page_obj": paginate(request, events, 30),
-        "query": query_without_page(request),
+        "page_obj": keyset_page(request, events, 30),
         "filters": filters,
-        "actions": audit_actions(workspace=membership.workspace),
     }
+    if not request.htmx:
+        context["actions"] = audit_actions(workspace=membership.workspace)
     return page(request, "dashboard/audit.html", context, partial="results")

@@ -19,6 +19,7 @@ from connectors.catalog.manifest import AuthScheme, Manifest
 from connectors.executions.selectors import execution_list
 from connectors.executions.services import check_credentials
 from connectors.models import Connector, ConnectorDefinition, ConnectorStatus
+from connectors.oauth.apps import oauth_client_for
 from connectors.oauth.services import oauth_initiate, token_refresh
 from connectors.selectors import (
     connector_credential_fields,
@@ -102,6 +103,7 @@ def _form_context(
     errors: list[FieldError] | None = None,
     message: str = "",
     connector: Connector | None = None,
+    reenter: list[str] | None = None,
 ) -> dict[str, Any]:
     manifest = manifest_for(definition)
     schemes = manifest.auth_schemes
@@ -115,6 +117,7 @@ def _form_context(
         errors=by_field,
         secrets_set=secrets_set,
         use_defaults=connector is None,
+        reenter=reenter or (),
     )
     config_fields = build_fields(manifest.config_schema, prefix="replication_config", values=config, errors=by_field)
     claimed = {"name", "auth_scheme"} | {f.name for f in credential_fields} | {f.name for f in config_fields}
@@ -135,6 +138,10 @@ def _form_context(
         "message": message,
         "connector": connector,
         "has_errors": bool(errors) or bool(message),
+        # "Connect <Service>" needs an OAuth client: without one the button says where to add it.
+        "oauth_app_configured": oauth_client_for(workspace=membership.workspace, definition=definition) is not None
+        if scheme.is_oauth
+        else True,
     }
 
 
@@ -146,6 +153,14 @@ def _parse(
     )
     config, config_problems = parse_submission(manifest.config_schema, request.POST, prefix="replication_config")
     return credentials, config, problems + config_problems
+
+
+def _typed_secrets(scheme: AuthScheme | None, credentials: dict[str, Any]) -> list[str]:
+    """Secret fields that held a value in a submit that failed: they are not sent back, so they must be pasted again."""
+    if scheme is None:
+        return []
+    kept = non_secret_values(scheme.credentials_schema, credentials)
+    return [key for key, value in credentials.items() if key not in kept and value not in (None, "")]
 
 
 def _non_secret(scheme: AuthScheme, credentials: dict[str, Any]) -> dict[str, Any]:
@@ -198,6 +213,7 @@ def connector_new(request: HttpRequest, slug: str, type_slug: str) -> HttpRespon
             config=config,
             errors=exc.errors,
             message=exc.message,
+            reenter=_typed_secrets(scheme, credentials),
         )
         return page(request, "dashboard/connectors/form.html", context, partial="connector-form", status=422)
     messages.success(request, f"Connector “{connector.name}” created.")
@@ -318,6 +334,7 @@ def connector_edit(request: HttpRequest, slug: str, connector_id: str) -> HttpRe
             errors=exc.errors,
             message=exc.message,
             connector=connector,
+            reenter=_typed_secrets(scheme, credentials),
         )
         return page(request, "dashboard/connectors/form.html", context, partial="connector-form", status=422)
     messages.success(request, f"Connector “{connector.name}” saved.")

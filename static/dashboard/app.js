@@ -60,6 +60,29 @@
     });
   }
 
+  // Times are rendered in the browser's time zone: the server reads this cookie (dashboard/middleware.py).
+  // The sign-in page sets it, so it is there before the first dashboard page.
+  function rememberTimeZone() {
+    var zone;
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
+    if (!zone || !/^[A-Za-z][A-Za-z0-9_+\-\/]{0,63}$/.test(zone)) return;
+    var current = document.cookie.match(/(?:^|;\s*)tz=([^;]*)/);
+    if (current && current[1] === zone) return;
+    // Zone names only hold characters a cookie value may carry as they are ("Europe/Paris"): no encoding.
+    document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax" +
+      (location.protocol === "https:" ? "; Secure" : "");
+  }
+  rememberTimeZone();
+
+  // A search box with suggestions (<input list=...>) applies the filter when a suggestion is picked or the box is
+  // cleared, not on every keystroke; typing only asks for suggestions.
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (!(input instanceof HTMLInputElement) || !input.hasAttribute("data-apply-on-pick")) return;
+    var picked = !(event instanceof InputEvent) || event.inputType === "insertReplacementText";
+    if (picked || input.value === "") input.dispatchEvent(new Event("change", {bubbles: true}));
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("#toasts .toast").forEach(schedule);
     setUpMenu();
