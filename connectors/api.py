@@ -356,11 +356,8 @@ def execute(request: HttpRequest, connector_id: str, payload: ExecuteIn) -> Http
         params=payload.params,
         actor=actor_from(request),
         run_async=payload.run_async,
+        intent=payload.intent,
     )
-    if payload.intent:
-        # One UPDATE, and only when there is an intent; a worker's outcome write never touches this column.
-        Execution.objects.filter(pk=execution.pk).update(intent=payload.intent)
-        execution.intent = payload.intent
     if payload.run_async:
         return Status(202, {"execution_id": str(execution.pk), "status": execution.status})  # type: ignore[return-value]
     return execution_response(request, execution_wait(execution), definition=connector.definition, shape=payload)

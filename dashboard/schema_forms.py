@@ -88,7 +88,12 @@ def _kind(prop: Mapping[str, Any]) -> str:
 
 
 def _label(key: str, prop: Mapping[str, Any]) -> str:
-    return prop.get("title") or key.replace("_", " ").capitalize()
+    """The schema's title, else the key in words: properties_with_history, propertiesWithHistory and
+    Stripe-Account read "Properties with history" and "Stripe account", never "Propertieswithhistory"."""
+    if prop.get("title"):
+        return str(prop["title"])
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", key).replace("_", " ").replace("-", " ").split()
+    return " ".join(words).capitalize()
 
 
 def _placeholder(prop: Mapping[str, Any]) -> str:

@@ -93,8 +93,10 @@ def execution_start(
     params: dict[str, Any] | None,
     actor: Actor,
     run_async: bool = False,
+    intent: str | None = None,
 ) -> Execution:
-    """Validate, record and run (in-process) or queue (Celery) one operation.
+    """Validate, record and run (in-process) or queue (Celery) one operation. `intent` is the caller's short reason,
+    kept on the record.
 
     Queued: the row is committed first and the task sent after commit. When the broker cannot take it, the row stays
     pending for the sweeper and ServiceUnavailable (503) tells the caller which execution will still run."""
@@ -119,6 +121,7 @@ def execution_start(
         started_at=now if in_process else None,
         run_count=1 if in_process else 0,
         deadline_at=now + timedelta(seconds=settings.PATCHBAY_EXECUTION_DEADLINE_SECONDS),
+        intent=intent or None,
     )
     if in_process:
         _run(execution, params)  # written once, with its outcome (see _finish)

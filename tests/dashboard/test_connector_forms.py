@@ -202,3 +202,22 @@ def test_check_credentials_updates_the_status_card(github, owner_client, ws, set
     assert response.status_code == 200
     assert 'id="status-card"' in response.content.decode()
     assert "Check failed" in response["HX-Trigger"]
+
+
+def test_generated_labels_are_words_people_read():
+    from dashboard.schema_forms import build_fields
+
+    schema = {
+        "properties": {
+            "propertiesWithHistory": {"type": "string"},
+            "Stripe-Account": {"type": "string"},
+            "per_page": {"type": "integer"},
+            "repo": {"type": "string", "title": "Repository"},
+        }
+    }
+    assert [f.label for f in build_fields(schema, prefix="params")] == [
+        "Properties with history",
+        "Stripe account",
+        "Per page",
+        "Repository",
+    ]
