@@ -20,7 +20,7 @@ from .hosts import host_errors, host_values, require_credentials_for_move
 from .models import Connector, ConnectorDefinition, ConnectorStatus
 from .selectors import auth_scheme_of, connector_credentials
 from .status import connector_set_status
-from .validation import validate_credentials, validate_replication_config
+from .validation import canonical_credentials, validate_credentials, validate_replication_config
 
 
 def _validate_name(name: str | None) -> str:
@@ -182,6 +182,9 @@ def _apply_update(
             message = exc.message
     creds = stored
     if credentials is not None:
+        scheme = manifest.find_scheme(connector.auth_scheme)
+        if scheme is not None:  # Airbyte's names (`token`) replace the stored field they stand for
+            credentials = canonical_credentials(scheme, credentials)
         merged = {**stored, **{k: v for k, v in credentials.items() if v not in (None, "")}}
         try:
             _, creds = validate_credentials(manifest, merged, requested_scheme=connector.auth_scheme)

@@ -106,10 +106,12 @@ def schema_errors(schema: dict[str, Any], instance: Any, *, prefix: str) -> list
 
 
 def secret_fields(schema: dict[str, Any]) -> set[str]:
+    """The secret properties of a schema, and the other names (`aliases`) they may be sent under."""
     return {
         name
-        for name, prop in (schema.get("properties") or {}).items()
+        for key, prop in (schema.get("properties") or {}).items()
         if isinstance(prop, dict) and any(prop.get(k) for k in SECRET_KEYWORDS)
+        for name in (key, *(prop.get("aliases") or ()))
     }
 
 
@@ -150,8 +152,42 @@ def _no_scheme_matches(schemes: tuple[AuthScheme, ...], field: str) -> InvalidIn
     )
 
 
+def _renames(scheme: AuthScheme, credentials: dict[str, Any]) -> dict[str, str]:
+    """{alias the caller sent: the field it stands for} under this scheme."""
+    return {name: field for name, field in scheme.credential_aliases.items() if name in credentials}
+
+
+def canonical_credentials(scheme: AuthScheme, credentials: dict[str, Any]) -> dict[str, Any]:
+    """The credentials with this scheme's aliases (Airbyte's `token`) under our field names. A field sent under
+    two names with different values is left as sent, for validation to refuse (`credential_conflicts`)."""
+    renames = _renames(scheme, credentials)
+    if not renames:
+        return dict(credentials)
+    out = {k: v for k, v in credentials.items() if k not in renames}
+    for alias, field in renames.items():
+        if field in out and out[field] != credentials[alias]:
+            out[alias] = credentials[alias]
+        else:
+            out[field] = credentials[alias]
+    return out
+
+
+def credential_conflicts(scheme: AuthScheme, credentials: dict[str, Any]) -> list[FieldError]:
+    """A field and its alias both sent with different values: which one is meant is not ours to guess."""
+    by_field: dict[str, list[str]] = {}
+    for alias, field in _renames(scheme, credentials).items():
+        by_field.setdefault(field, [field] if field in credentials else []).append(alias)
+    errors = []
+    for names in by_field.values():
+        if len({json.dumps(credentials[n], sort_keys=True, default=str) for n in names}) > 1:
+            message = f"Give one of {', '.join(names)}, not several: they are the same credential."
+            errors += [FieldError(f"credentials.{n}", message, "conflicting_fields") for n in names]
+    return errors
+
+
 def select_auth_scheme(manifest: Manifest, credentials: dict[str, Any], *, requested: str | None = None) -> AuthScheme:
-    """Pick the auth scheme: by key, by a discriminator such as option_title, else by the fields given."""
+    """Pick the auth scheme: by key, by a discriminator such as option_title, else by the fields given (each
+    scheme sees the credentials with its own aliases applied)."""
     schemes = manifest.auth_schemes
     if requested:
         scheme = manifest.find_scheme(requested)
@@ -161,19 +197,21 @@ def select_auth_scheme(manifest: Manifest, credentials: dict[str, Any], *, reque
                 [FieldError("auth_scheme", "Available: " + ", ".join(s.key for s in schemes), "invalid_choice")],
             )
         return scheme
-    # A discriminator value the caller sent decides, when one is declared (GitHub's option_title).
+    seen = {scheme.key: canonical_credentials(scheme, credentials) for scheme in schemes}
+    # A discriminator value the caller sent decides, when one is declared (GitHub's option_title, also accepted as
+    # credentials_title or auth_type).
     for scheme in schemes:
         disc = _discriminator(scheme.credentials_schema)
-        if disc and disc[0] in credentials and credentials[disc[0]] == disc[1]:
+        if disc and seen[scheme.key].get(disc[0], None) == disc[1]:
             return scheme
     declared = {d[0] for s in schemes if (d := _discriminator(s.credentials_schema))}
-    sent = declared & set(credentials)
+    markers = declared | {a for s in schemes for a, f in s.credential_aliases.items() if f in declared}
+    sent = markers & set(credentials)
     if sent:
         raise _no_scheme_matches(schemes, f"credentials.{sorted(sent)[0]}")
-    given = set(credentials)
-    exact = [s for s in schemes if _required_of(s) <= given <= set(s.credential_properties)]
+    exact = [s for s in schemes if _required_of(s) <= set(seen[s.key]) <= set(s.credential_properties)]
     # Every required field present but something extra sent: choose it, and let validation name the extras.
-    loose = [s for s in schemes if _required_of(s) and _required_of(s) <= given]
+    loose = [s for s in schemes if _required_of(s) and _required_of(s) <= set(seen[s.key])]
     best = _best_of(exact) or _best_of(loose)
     if best is not None:
         return best
@@ -215,11 +253,26 @@ def validate_credentials(
     if misplaced:
         raise InvalidInput("Configuration was sent inside credentials.", misplaced)
     scheme = select_auth_scheme(manifest, credentials, requested=requested_scheme)
-    normalised = normalise_credentials(scheme, credentials)
-    errors = schema_errors(scheme.credentials_schema, normalised, prefix="credentials")
+    conflicts = credential_conflicts(scheme, credentials)
+    if conflicts:
+        raise InvalidInput(f'Invalid credentials for auth scheme "{scheme.title}".', conflicts)
+    normalised = normalise_credentials(scheme, canonical_credentials(scheme, credentials))
+    errors = _as_sent(schema_errors(scheme.credentials_schema, normalised, prefix="credentials"), scheme, credentials)
     if errors:
         raise InvalidInput(f'Invalid credentials for auth scheme "{scheme.title}".', errors)
     return scheme, normalised
+
+
+def _as_sent(errors: list[FieldError], scheme: AuthScheme, credentials: dict[str, Any]) -> list[FieldError]:
+    """Errors name the field as the caller sent it (`credentials.token`, not `credentials.personal_access_token`)."""
+    sent_as = {field: alias for alias, field in _renames(scheme, credentials).items() if field not in credentials}
+    out = []
+    for error in errors:
+        name = error.field.removeprefix("credentials.")
+        if name in sent_as:
+            error = FieldError(f"credentials.{sent_as[name]}", error.message, error.error_code)
+        out.append(error)
+    return out
 
 
 def validate_replication_config(manifest: Manifest, config: Any) -> dict[str, Any]:

@@ -32,5 +32,7 @@ def _scheme_detail(scheme: AuthScheme) -> dict[str, Any]:
         "type": scheme.type,
         "description": scheme.description,
         "credentialsSchema": scheme.credentials_schema,
+        # Other names a credential may be sent under (Airbyte's): stored under the field's own name.
+        "credentialAliases": dict(scheme.credential_aliases),
         "oauth": {"scopes": list(scheme.oauth.scopes)} if scheme.oauth is not None else None,
     }

@@ -78,13 +78,57 @@ def _check_semantics(data: dict[str, Any], *, path: Path | str) -> None:
     keys = [scheme["key"] for scheme in data["auth_schemes"]]
     if len(keys) != len(set(keys)):
         raise ManifestError(f"{path}: $.auth_schemes: scheme keys must be unique, got {keys}")
+    for index, scheme in enumerate(data["auth_schemes"]):
+        _check_credential_aliases(scheme, where=f"{path}: $.auth_schemes[{index}].credential_aliases")
+    _check_aliases(data["entities"], path=path)
     check = data.get("check")
-    if check:
-        entity = data.get("entities", {}).get(check["entity"], {})
-        if check["action"] not in entity.get("actions", {}):
-            raise ManifestError(
-                f"{path}: $.check: {check['entity']}.{check['action']} is not an action of this manifest"
-            )
+    if check and build_manifest(data).find_action(check["entity"], check["action"]) is None:
+        raise ManifestError(f"{path}: $.check: {check['entity']}.{check['action']} is not an action of this manifest")
+
+
+def _check_credential_aliases(scheme: Mapping[str, Any], *, where: str) -> None:
+    fields = set(scheme["credentials_schema"].get("properties") or {})
+    for alias, target in (scheme.get("credential_aliases") or {}).items():
+        if target not in fields:
+            raise ManifestError(f"{where}.{alias}: {target!r} is not a credential field of this scheme")
+        if alias in fields:
+            raise ManifestError(f"{where}.{alias}: an alias may not be a credential field's own name")
+
+
+def _check_aliases(entities: Mapping[str, Any], *, path: Path | str) -> None:
+    """Every name a caller may use (entity.action, through aliases too) names exactly one action; param aliases
+    never shadow a param."""
+    names: dict[str, str] = {}
+
+    def claim(name: str, target: str, where: str) -> None:
+        if names.get(name, target) != target:
+            raise ManifestError(f"{path}: {where}: {name} already names {names[name]}")
+        names[name] = target
+
+    for entity, spec in entities.items():
+        for action in spec["actions"]:
+            claim(f"{entity}.{action}", f"{entity}.{action}", f"$.entities.{entity}.actions.{action}")
+    for entity, spec in entities.items():
+        for alias in spec.get("aliases") or ():
+            if alias in entities:
+                raise ManifestError(f"{path}: $.entities.{entity}.aliases: {alias} is an entity of its own")
+        for action, action_spec in spec["actions"].items():
+            where = f"$.entities.{entity}.actions.{action}"
+            target = f"{entity}.{action}"
+            local = [action, *(a for a in action_spec.get("aliases") or () if "." not in a)]
+            for entity_name in [entity, *(spec.get("aliases") or ())]:
+                for name in local:
+                    claim(f"{entity_name}.{name}", target, f"{where}.aliases")
+            for alias in action_spec.get("aliases") or ():
+                if "." in alias:
+                    claim(alias, target, f"{where}.aliases")
+            properties = (action_spec.get("params") or {}).get("properties") or {}
+            seen: set[str] = set()
+            for name, prop in properties.items():
+                for alias in prop.get("aliases") or () if isinstance(prop, dict) else ():
+                    if alias in properties or alias in seen:
+                        raise ManifestError(f"{path}: {where}.params.properties.{name}.aliases: {alias} is taken")
+                    seen.add(alias)
 
 
 def load_file(path: Path) -> LoadedManifest:
@@ -173,6 +217,7 @@ def _auth_scheme(data: Mapping[str, Any], overrides: Mapping[str, Any]) -> AuthS
         description=data.get("description", ""),
         base_url=_overridden_url(data, overrides),
         oauth=build_oauth_spec(data["oauth"], overrides) if data.get("oauth") else None,
+        credential_aliases=MappingProxyType(dict(data.get("credential_aliases") or {})),
     )
 
 
@@ -190,7 +235,12 @@ def build_oauth_spec(data: Mapping[str, Any], overrides: Mapping[str, Any] | Non
 
 def _entity(name: str, data: Mapping[str, Any], overrides: Mapping[str, Any]) -> Entity:
     actions = {key: _action(name, key, action, overrides) for key, action in data["actions"].items()}
-    return Entity(name=name, actions=MappingProxyType(actions), description=data.get("description", ""))
+    return Entity(
+        name=name,
+        actions=MappingProxyType(actions),
+        description=data.get("description", ""),
+        aliases=tuple(data.get("aliases") or ()),
+    )
 
 
 def _action(entity: str, name: str, data: Mapping[str, Any], overrides: Mapping[str, Any]) -> Action:
@@ -211,6 +261,7 @@ def _action(entity: str, name: str, data: Mapping[str, Any], overrides: Mapping[
         idempotent=data.get("idempotent"),
         read_only=data.get("read_only"),
         defaults=data.get("defaults") or {},
+        aliases=tuple(data.get("aliases") or ()),
     )
 
 

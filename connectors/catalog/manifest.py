@@ -116,6 +116,8 @@ class AuthScheme:
     description: str = ""
     base_url: str | None = None  # replaces the manifest's base_url for this scheme (Jira OAuth)
     oauth: OAuthSpec | None = None
+    # alias -> credential field: names another product uses for our fields (Airbyte's `token`), mapped on input.
+    credential_aliases: Mapping[str, str] = field(default_factory=_empty)
 
     @property
     def is_oauth(self) -> bool:
@@ -166,6 +168,7 @@ class Action:
     idempotent: bool | None = None  # as declared; `is_idempotent` has the default
     read_only: bool | None = None  # as declared; `is_read_only` has the default
     defaults: dict[str, Any] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()  # other names of this action: `name` (same entity) or `entity.name`
 
     @property
     def body_kind(self) -> str:
@@ -205,12 +208,23 @@ class Action:
     def param_properties(self) -> Mapping[str, Any]:
         return (self.params or {}).get("properties") or {}
 
+    @property
+    def param_aliases(self) -> dict[str, str]:
+        """alias -> param name, from each params property's `aliases` (Stripe's `id` for `customer`)."""
+        return {
+            alias: name
+            for name, prop in self.param_properties.items()
+            if isinstance(prop, dict)
+            for alias in prop.get("aliases") or ()
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Entity:
     name: str
     actions: Mapping[str, Action]
     description: str = ""
+    aliases: tuple[str, ...] = ()  # other names callers may use for this entity
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,13 +301,47 @@ class Manifest:
         return {name: list(entity.actions) for name, entity in self.entities.items()}
 
     def action(self, entity: str, action: str) -> Action:
-        """The action; UnknownOperation (listing what exists) for an unknown entity or action."""
-        found = None
-        if isinstance(entity, str) and isinstance(action, str) and entity in self.entities:
-            found = self.entities[entity].actions.get(action)
+        """The action, by its names or its aliases (docs/catalog.md, "Aliases"); UnknownOperation (listing what
+        exists) for an unknown entity or action."""
+        found = self.find_action(entity, action) if isinstance(entity, str) and isinstance(action, str) else None
         if found is None:
-            raise UnknownOperation(str(entity), str(action), self.operations())
+            raise UnknownOperation(self._entity_name(entity), str(action), self.operations())
         return found
+
+    def find_action(self, entity: str, action: str) -> Action | None:
+        """The action named so, directly or through an entity alias, an action alias or an `entity.action` alias."""
+        owner = self.find_entity(entity)
+        if owner is not None:
+            found = owner.actions.get(action) or next((a for a in owner.actions.values() if action in a.aliases), None)
+            if found is not None:
+                return found
+        qualified = f"{entity}.{action}"
+        return next((a for a in self.actions() if qualified in a.aliases), None)
+
+    def find_entity(self, name: str) -> Entity | None:
+        return self.entities.get(name) or next((e for e in self.entities.values() if name in e.aliases), None)
+
+    def _entity_name(self, name: Any) -> str:
+        """An entity alias reads as its entity in UnknownOperation (which lists that entity's actions)."""
+        entity = self.find_entity(name) if isinstance(name, str) else None
+        return entity.name if entity is not None else str(name)
+
+    def aliases(self) -> dict[str, str]:
+        """`entity.action` alias -> the `entity.action` it names, for every entity and action alias."""
+        out: dict[str, str] = {}
+        for entity in self.entities.values():
+            for action in entity.actions.values():
+                target = f"{entity.name}.{action.name}"
+                names = [action.name, *(a for a in action.aliases if "." not in a)]
+                for entity_name in entity.aliases:
+                    for name in names:
+                        out[f"{entity_name}.{name}"] = target
+                for name in names[1:]:
+                    out[f"{entity.name}.{name}"] = target
+                for alias in action.aliases:
+                    if "." in alias:
+                        out[alias] = target
+        return out
 
     def actions(self) -> Iterator[Action]:
         for entity in self.entities.values():

@@ -19,6 +19,7 @@ __all__ = [
     "LOCATION_KEY",
     "UnknownOperation",
     "action_params_schema",
+    "canonical_params",
     "describe_actions",
     "public_params_schema",
     "validate_params",
@@ -53,22 +54,75 @@ def action_params_schema(manifest: Manifest, entity: str, action: str) -> dict[s
 
 
 def describe_actions(manifest: Manifest) -> dict[str, Any]:
-    """entities -> actions -> {description, method, params, paginated} for the public API."""
+    """entities -> actions -> {description, method, params, paginated[, aliases]} for the public API. A params
+    property that may also be called by other names lists them in its `aliases`."""
     return {
         name: {
             "description": entity.description,
+            **({"aliases": list(entity.aliases)} if entity.aliases else {}),
             "actions": {
                 action.name: {
                     "description": action.description,
                     "method": action.method,
                     "params": public_params_schema(action),
                     "paginated": action.is_paginated,
+                    **({"aliases": list(action.aliases)} if action.aliases else {}),
                 }
                 for action in entity.actions.values()
             },
         }
         for name, entity in manifest.entities.items()
     }
+
+
+def _resolve_aliases(
+    action: Action, params: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, str], list[dict[str, str]]]:
+    """(params under their own names, {param name: the alias the caller used}, conflict errors)."""
+    aliases = action.param_aliases
+    if not aliases:
+        return params, {}, []
+    out: dict[str, Any] = {}
+    used: dict[str, str] = {}
+    errors: list[dict[str, str]] = []
+    for name, value in params.items():
+        canonical = aliases.get(name)
+        if canonical is None:
+            out.setdefault(name, value)
+            continue
+        if canonical in params or canonical in used:
+            both = [canonical, *(a for a, c in aliases.items() if c == canonical and a in params)]
+            message = f"Give one of {', '.join(both)}, not several: they are the same parameter."
+            errors += [{"field": f"params.{n}", "message": message, "error_code": "conflicting_fields"} for n in both]
+            continue
+        out[canonical] = value
+        used[canonical] = name
+    # One error per field even when several aliases clash.
+    errors = list({e["field"]: e for e in errors}.values())
+    return out, used, errors
+
+
+def canonical_params(action: Action, params: dict[str, Any]) -> dict[str, Any]:
+    """The params with every alias replaced by the param's own name (what requests are built from)."""
+    return _resolve_aliases(action, params)[0]
+
+
+def _as_used(errors: list[dict[str, str]], used: dict[str, str], action: Action) -> list[dict[str, str]]:
+    """Errors name the field the caller used; a missing param says which other names it takes."""
+    others: dict[str, list[str]] = {}
+    for alias, name in action.param_aliases.items():
+        others.setdefault(name, []).append(alias)
+    out = []
+    for error in errors:
+        head, dot, rest = error["field"].removeprefix("params.").partition(".")
+        bracket = head.find("[")
+        name, tail = (head, "") if bracket < 0 else (head[:bracket], head[bracket:])
+        if name in used:
+            error = {**error, "field": f"params.{used[name]}{tail}{dot}{rest}"}
+        elif error["error_code"] == "required" and not tail and not dot and name in others:
+            error = {**error, "message": f"This field is required. Also accepted as {', '.join(others[name])}."}
+        out.append(error)
+    return out
 
 
 def _errors(schema: dict[str, Any], params: Any) -> list[dict[str, str]]:
@@ -78,16 +132,21 @@ def _errors(schema: dict[str, Any], params: Any) -> list[dict[str, str]]:
 def validate_params(manifest: Manifest, entity: str, action: str, params: Any) -> list[dict[str, str]]:
     """Field errors as dicts {"field": "params.<path>", "message", "error_code"}; empty when valid.
 
-    error_code is one of required, unknown_field, invalid_type, invalid_choice, invalid_value.
+    error_code is one of required, unknown_field, invalid_type, invalid_choice, invalid_value, conflicting_fields
+    (a param and its alias both given). A field is named as the caller sent it (an alias when one was used).
     Raises UnknownOperation for an unknown entity/action; never raises for any params value.
     """
-    schema = action_params_schema(manifest, entity, action)
+    spec = manifest.action(entity, action)
+    schema = public_params_schema(spec)
     if params is None:
         params = {}
     if not isinstance(params, dict):
         return [{"field": "params", "message": "Expected object.", "error_code": "invalid_type"}]
+    params, used, conflicts = _resolve_aliases(spec, params)
+    if conflicts:
+        return conflicts
     try:
-        return _errors(schema, params)
+        return _as_used(_errors(schema, params), used, spec)
     except (RecursionError, ValueError, TypeError, OverflowError):
         # Pathological input (absurd nesting, huge numbers against multipleOf): refuse it, don't crash.
         return [{"field": "params", "message": "Invalid parameters.", "error_code": "invalid_value"}]

@@ -15,7 +15,7 @@ from typing import Any
 import requests
 
 from connectors.catalog.manifest import Action, Manifest
-from connectors.catalog.params import validate_params
+from connectors.catalog.params import canonical_params, validate_params
 from core.errors import OperationInputError, UpstreamError
 
 from . import http
@@ -82,7 +82,7 @@ def execute_operation(
         auth=auth,
         config=config or {},
         credentials=credentials,
-        params=params,
+        params=canonical_params(spec, params),
         allow_http_hosts=allow_http_hosts,
     )
     exchange = _Exchange(

@@ -78,7 +78,13 @@ def prepare_call(
     required_prefix = base.path.rstrip("/") + "/" + action.path.split("{", 1)[0].lstrip("/")
     target = _place_cursor(action, cursor, placed, required_prefix) if cursor is not None else CursorPlacement()
     url, log_path = _url(manifest, action, base, placed, auth, target)
-    headers = {"Accept": "application/json", **manifest.headers, **action.headers, **placed.headers, **auth.headers}
+    headers = {
+        "Accept": "application/json",
+        **config_headers(manifest, config),
+        **action.headers,
+        **placed.headers,
+        **auth.headers,
+    }
     payload, content_type = encode_body(action, placed)
     if content_type:
         headers["Content-Type"] = content_type
@@ -100,6 +106,41 @@ def prepare_call(
     )
 
 
+def config_headers(manifest: Manifest, config: dict[str, Any]) -> dict[str, str]:
+    """The manifest's headers, `{config.NAME}` templates filled in; a header whose config value is empty or
+    missing is left out (Stripe-Account from `account_id`: only Connect platforms set it)."""
+    headers: dict[str, str] = {}
+    values = {**manifest.config_defaults, **config}
+    for name, template in manifest.headers.items():
+        refs = placeholders(template)
+        if not refs:
+            headers[name] = template
+            continue
+        filled = template
+        for ref in refs:
+            source, _, field = ref.partition(".")
+            value = values.get(field) if source == "config" else None
+            if value in (None, "") or isinstance(value, dict | list):
+                break
+            text = str(value)
+            if any(ord(c) < 32 or ord(c) > 255 for c in text):
+                raise OperationInputError(
+                    "invalid_config",
+                    f"Invalid replication_config.{field}: it cannot go in the {name} header.",
+                    [
+                        {
+                            "field": f"replication_config.{field}",
+                            "message": "Must not contain line breaks.",
+                            "error_code": "invalid_value",
+                        }
+                    ],
+                )
+            filled = filled.replace("{" + ref + "}", text)
+        else:
+            headers[name] = filled
+    return headers
+
+
 # --- Params ---------------------------------------------------------------------------------------------------------
 
 
@@ -110,9 +151,12 @@ def place_params(action: Action, params: dict[str, Any]) -> PlacedParams:
     placed = PlacedParams()
     for name, value in params.items():
         prop = action.param_properties.get(name)
-        where = (prop.get("in") if isinstance(prop, dict) else None) or _default_location(name, action, path_names)
+        prop = prop if isinstance(prop, dict) else {}
+        where = prop.get("in") or _default_location(name, action, path_names)
+        if isinstance(value, str) and isinstance(prop.get("template"), str):
+            value = prop["template"].replace("{value}", value)
         if where == "path":
-            placed.path[name] = _path_value(name, value)
+            placed.path[name] = _path_value(name, value, slashes=bool(prop.get("allow_slashes")))
         elif where == "query":
             placed.query[name] = value
         elif where == "header":
@@ -147,9 +191,18 @@ def _invalid(field: str, message: str, code: str = "invalid_value") -> Operation
     )
 
 
-def _path_value(name: str, value: Any) -> str:
+def _path_value(name: str, value: Any, *, slashes: bool = False) -> str:
     text = "true" if value is True else "false" if value is False else str(value)
-    if text in ("", ".", "..") or isinstance(value, dict | list):
+    if isinstance(value, dict | list):
+        raise _invalid(f"params.{name}", "Must be a non-empty value usable in a URL path.")
+    if slashes:
+        # A file path: its segments stay segments, each quoted; "" (or "/") is the root. Nothing may climb out.
+        text = text.strip("/")
+        segments = text.split("/") if text else []
+        if any(s in ("", ".", "..") for s in segments) or "\\" in text:
+            raise _invalid(f"params.{name}", "Must be a relative path without empty, '.' or '..' segments.")
+        return "/".join(quote(s, safe="") for s in segments)
+    if text in ("", ".", ".."):
         raise _invalid(f"params.{name}", "Must be a non-empty value usable in a URL path.")
     return quote(text, safe="")
 

@@ -43,7 +43,7 @@ def test_scheme_and_action_lookups_say_what_exists() -> None:
     assert github.action("issues", "list").method == "GET"
     with pytest.raises(UnknownOperation, match="Available actions: list, get, create"):
         github.action("issues", "delete")
-    assert github.operations()["issues"] == ["list", "get", "create"]
+    assert github.operations()["issues"] == ["list", "get", "create", "update", "search"]
     assert github.check is not None and github.check.entity
 
 

@@ -465,4 +465,10 @@ def test_unknown_operation_lists_what_exists(manifests) -> None:
             action="explode",
             params={},
         )
-    assert "list" in str(caught.value) and caught.value.available["issues"] == ["list", "get", "create"]
+    assert "list" in str(caught.value) and caught.value.available["issues"] == [
+        "list",
+        "get",
+        "create",
+        "update",
+        "search",
+    ]

@@ -11,6 +11,19 @@ from typing import Any, ClassVar, Literal, Unpack, overload
 from patchbay.executor import ConnectOptions, HostedExecutor
 from patchbay.typed import Entity, Record
 
+_GitHubIssuesSearchSort = Literal[
+    "comments",
+    "reactions",
+    "reactions-+1",
+    "reactions--1",
+    "reactions-smile",
+    "reactions-thinking_face",
+    "reactions-heart",
+    "reactions-tada",
+    "interactions",
+    "created",
+    "updated",
+]
 _JiraProjectsListOrderBy = Literal[
     "category",
     "-category",
@@ -37,6 +50,12 @@ _JiraProjectsListOrderBy = Literal[
     "+deletedDate",
     "-deletedDate",
 ]
+_StripeSubscriptionsCreatePaymentBehavior = Literal[
+    "allow_incomplete",
+    "default_incomplete",
+    "error_if_incomplete",
+    "pending_if_incomplete",
+]
 _StripeSubscriptionsListStatus = Literal[
     "active",
     "all",
@@ -48,6 +67,12 @@ _StripeSubscriptionsListStatus = Literal[
     "paused",
     "trialing",
     "unpaid",
+]
+_StripeSubscriptionsUpdatePaymentBehavior = Literal[
+    "allow_incomplete",
+    "default_incomplete",
+    "error_if_incomplete",
+    "pending_if_incomplete",
 ]
 
 class AsanaProjects(Entity):
@@ -138,8 +163,23 @@ class AsanaConnector(HostedExecutor):
     @property
     def workspaces(self) -> AsanaWorkspaces: ...
 
-class GitHubIssueComments(Entity):
-    """GitHub issue_comments: Comments on an issue or pull request."""
+class GitHubBranches(Entity):
+    """GitHub branches: Branches of a repository."""
+    async def get(self, *, owner: str, repo: str, branch: str) -> Any:
+        """One branch, with its head commit and protection."""
+    async def list(
+        self,
+        *,
+        owner: str,
+        repo: str,
+        protected: bool | None = None,
+        per_page: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Branches of one repository."""
+
+class GitHubComments(Entity):
+    """GitHub comments: Comments on an issue or pull request (the conversation, not review comments on code)."""
     async def create(self, *, owner: str, repo: str, issue_number: int, body: str) -> Any:
         """Comment on an issue or pull request."""
     async def get(self, *, owner: str, repo: str, comment_id: int) -> Any:
@@ -154,7 +194,56 @@ class GitHubIssueComments(Entity):
         per_page: int | None = None,
         cursor: str | None = None,
     ) -> builtins.list[Record]:
-        """Comments on one issue."""
+        """Comments on one issue or pull request."""
+
+class GitHubCommits(Entity):
+    """GitHub commits: Commits of a repository."""
+    async def get(self, *, owner: str, repo: str, ref: str) -> Any:
+        """One commit, with its files and stats."""
+    async def list(
+        self,
+        *,
+        owner: str,
+        repo: str,
+        sha: str | None = None,
+        path: str | None = None,
+        author: str | None = None,
+        committer: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        per_page: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Commits, newest first, from the default branch or the given sha/branch."""
+
+class GitHubDirectoryContent(Entity):
+    """GitHub directory_content: Files and directories in a repository."""
+    async def list(self, *, owner: str, repo: str, path: str | None = None, ref: str | None = None) -> Any:
+        """The entries of one directory (the repository root by default)."""
+
+class GitHubDiscussions(Entity):
+    """GitHub discussions: Repository discussions (GitHub's GraphQL API; GitHub Enterprise Server serves it at
+    /api/graphql, not under api_url).
+    """
+    async def get(self, *, owner: str, repo: str, number: int) -> Any:
+        """One discussion by number, with its body."""
+    async def list(
+        self,
+        *,
+        owner: str,
+        repo: str,
+        first: int | None = None,
+        category_id: str | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Discussions of one repository, most recently updated first."""
+    async def search(self, *, query: str, first: int | None = None, cursor: str | None = None) -> builtins.list[Record]:
+        """Search discussions with GitHub's search syntax, e.g. "repo:octo/hello is:unanswered"."""
+
+class GitHubFileContent(Entity):
+    """GitHub file_content: The content of one file."""
+    async def get(self, *, owner: str, repo: str, path: str, ref: str | None = None) -> Any:
+        """One file, its content base64-encoded in `content` (files up to 1 MB)."""
 
 class GitHubIssues(Entity):
     """GitHub issues: Issues in a repository."""
@@ -168,6 +257,7 @@ class GitHubIssues(Entity):
         milestone: int | str | None = None,
         labels: builtins.list[str] | None = None,
         assignees: builtins.list[str] | None = None,
+        type: str | None = None,
     ) -> Any:
         """Create an issue."""
     async def get(self, *, owner: str, repo: str, issue_number: int) -> Any:
@@ -180,6 +270,7 @@ class GitHubIssues(Entity):
         milestone: str | None = None,
         state: Literal["open", "closed", "all"] | None = None,
         assignee: str | None = None,
+        type: str | None = None,
         creator: str | None = None,
         mentioned: str | None = None,
         labels: str | None = None,
@@ -190,6 +281,111 @@ class GitHubIssues(Entity):
         cursor: str | None = None,
     ) -> builtins.list[Record]:
         """List issues in a repository (pull requests are included, as on GitHub)."""
+    async def search(
+        self,
+        *,
+        q: str,
+        sort: _GitHubIssuesSearchSort | None = None,
+        order: Literal["desc", "asc"] | None = None,
+        per_page: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Search issues (not pull requests) with GitHub's search syntax, e.g. "repo:octo/hello is:open label:bug"."""
+    async def update(
+        self,
+        *,
+        owner: str,
+        repo: str,
+        issue_number: int,
+        title: str | int | None = None,
+        body: str | None = None,
+        state: Literal["open", "closed"] | None = None,
+        state_reason: Literal["completed", "not_planned", "duplicate", "reopened", None] | None = None,
+        milestone: int | str | None = None,
+        labels: builtins.list[str] | None = None,
+        assignees: builtins.list[str] | None = None,
+        type: str | None = None,
+    ) -> Any:
+        """Change an issue's title, body, state, labels, assignees or milestone."""
+
+class GitHubLabels(Entity):
+    """GitHub labels: Labels of a repository."""
+    async def get(self, *, owner: str, repo: str, name: str) -> Any:
+        """One label by name."""
+    async def list(
+        self, *, owner: str, repo: str, per_page: int | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]:
+        """Labels of one repository."""
+
+class GitHubMilestones(Entity):
+    """GitHub milestones: Milestones of a repository."""
+    async def get(self, *, owner: str, repo: str, milestone_number: int) -> Any:
+        """One milestone by number."""
+    async def list(
+        self,
+        *,
+        owner: str,
+        repo: str,
+        state: Literal["open", "closed", "all"] | None = None,
+        sort: Literal["due_on", "completeness"] | None = None,
+        direction: Literal["asc", "desc"] | None = None,
+        per_page: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Milestones of one repository."""
+
+class GitHubOrgRepositories(Entity):
+    """GitHub org_repositories: Repositories of an organization."""
+    async def list(
+        self,
+        *,
+        org: str,
+        type: Literal["all", "public", "private", "forks", "sources", "member"] | None = None,
+        sort: Literal["created", "updated", "pushed", "full_name"] | None = None,
+        direction: Literal["asc", "desc"] | None = None,
+        per_page: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Repositories of one organization."""
+
+class GitHubOrganizations(Entity):
+    """GitHub organizations: Organizations."""
+    async def get(self, *, org: str) -> Any:
+        """One organization."""
+    async def list(self, *, per_page: int | None = None, cursor: str | None = None) -> builtins.list[Record]:
+        """Organizations the authenticated user belongs to."""
+
+class GitHubPrComments(Entity):
+    """GitHub pr_comments: Review comments on a pull request's diff."""
+    async def get(self, *, owner: str, repo: str, comment_id: int) -> Any:
+        """One review comment."""
+    async def list(
+        self,
+        *,
+        owner: str,
+        repo: str,
+        pull_number: int,
+        sort: Literal["created", "updated"] | None = None,
+        direction: Literal["asc", "desc"] | None = None,
+        since: str | None = None,
+        per_page: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Review comments on one pull request."""
+
+class GitHubProjectItems(Entity):
+    """GitHub project_items: Items of an organization's project (issues, pull requests, drafts)."""
+    async def list(
+        self, *, org: str, project_number: int, first: int | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]:
+        """Items of one project."""
+
+class GitHubProjects(Entity):
+    """GitHub projects: Projects of an organization (GitHub's GraphQL API)."""
+    async def get(self, *, org: str, project_number: int) -> Any:
+        """One project by number."""
+    async def list(self, *, org: str, first: int | None = None, cursor: str | None = None) -> builtins.list[Record]:
+        """Projects of one organization."""
 
 class GitHubPullRequests(Entity):
     """GitHub pull_requests: Pull requests in a repository."""
@@ -200,6 +396,7 @@ class GitHubPullRequests(Entity):
         repo: str,
         title: str | None = None,
         head: str,
+        head_repo: str | None = None,
         base: str,
         body: str | None = None,
         draft: bool | None = None,
@@ -223,6 +420,25 @@ class GitHubPullRequests(Entity):
         cursor: str | None = None,
     ) -> builtins.list[Record]:
         """List pull requests."""
+    async def search(
+        self,
+        *,
+        q: str,
+        sort: Literal["comments", "reactions", "interactions", "created", "updated"] | None = None,
+        order: Literal["desc", "asc"] | None = None,
+        per_page: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Search pull requests with GitHub's search syntax, e.g. "repo:octo/hello is:open review:required"."""
+
+class GitHubReleases(Entity):
+    """GitHub releases: Releases of a repository."""
+    async def get(self, *, owner: str, repo: str, tag: str) -> Any:
+        """The release of one tag."""
+    async def list(
+        self, *, owner: str, repo: str, per_page: int | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]:
+        """Published releases (and drafts, for users with push access), newest first."""
 
 class GitHubRepositories(Entity):
     """GitHub repositories: Repositories."""
@@ -255,7 +471,47 @@ class GitHubRepositories(Entity):
         per_page: int | None = None,
         cursor: str | None = None,
     ) -> builtins.list[Record]:
-        """Repositories of the authenticated user."""
+        """Repositories of the authenticated user (also viewer_repositories.list)."""
+    async def search(
+        self,
+        *,
+        q: str,
+        sort: Literal["stars", "forks", "help-wanted-issues", "updated"] | None = None,
+        order: Literal["desc", "asc"] | None = None,
+        per_page: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Search repositories with GitHub's search syntax, e.g. "tetris language:assembly stars:>10"."""
+
+class GitHubReviews(Entity):
+    """GitHub reviews: Reviews of a pull request."""
+    async def list(
+        self, *, owner: str, repo: str, pull_number: int, per_page: int | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]:
+        """Reviews of one pull request, oldest first."""
+
+class GitHubStargazers(Entity):
+    """GitHub stargazers: Users who starred a repository."""
+    async def list(
+        self, *, owner: str, repo: str, per_page: int | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]:
+        """Stargazers of one repository."""
+
+class GitHubTags(Entity):
+    """GitHub tags: Tags of a repository."""
+    async def get(self, *, owner: str, repo: str, tag: str) -> Any:
+        """One tag's reference (refs/tags/<tag>) and the object it points to."""
+    async def list(
+        self, *, owner: str, repo: str, per_page: int | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]:
+        """Tags of one repository, with the commit each points to."""
+
+class GitHubTeams(Entity):
+    """GitHub teams: Teams of an organization."""
+    async def get(self, *, org: str, team_slug: str) -> Any:
+        """One team by its slug."""
+    async def list(self, *, org: str, per_page: int | None = None, cursor: str | None = None) -> builtins.list[Record]:
+        """Teams of one organization visible to the authenticated user."""
 
 class GitHubUsers(Entity):
     """GitHub users: GitHub users."""
@@ -266,13 +522,46 @@ class GitHubUsers(Entity):
     ) -> builtins.list[Record]:
         """All users, in the order they signed up."""
     async def me(self) -> Any:
+        """The user the credentials belong to (also viewer.get)."""
+    async def search(
+        self,
+        *,
+        q: str,
+        sort: Literal["followers", "repositories", "joined"] | None = None,
+        order: Literal["desc", "asc"] | None = None,
+        per_page: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Search users by GitHub's user search qualifiers (followers, location, language, ...)."""
+
+class GitHubViewer(Entity):
+    """GitHub viewer: The authenticated user."""
+    async def get(self) -> Any:
         """The user the credentials belong to."""
 
-class GitHubConnector(HostedExecutor):
-    """GitHub: `connect('github')` returns this. Entities: issue_comments, issues, pull_requests, repositories, users.
+class GitHubViewerRepositories(Entity):
+    """GitHub viewer_repositories: Repositories the authenticated user owns, collaborates on or reaches through an
+    organization.
+    """
+    async def list(
+        self,
+        *,
+        visibility: Literal["all", "public", "private"] | None = None,
+        affiliation: str | None = None,
+        sort: Literal["created", "updated", "pushed", "full_name"] | None = None,
+        direction: Literal["asc", "desc"] | None = None,
+        per_page: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Repositories of the authenticated user."""
 
-    Each action is an async method, e.g. `await github.issue_comments.<action>(...)`; execute("<entity>", "<action>",
-    params) works too.
+class GitHubConnector(HostedExecutor):
+    """GitHub: `connect('github')` returns this. Entities: branches, comments, commits, directory_content, discussions,
+    file_content, issues, labels, milestones, org_repositories, organizations, pr_comments, project_items, projects,
+    pull_requests, releases, repositories, reviews, stargazers, tags, teams, users, viewer, viewer_repositories.
+
+    Each action is an async method, e.g. `await github.branches.<action>(...)`; execute("<entity>", "<action>", params)
+    works too.
 
     Repositories, issues, pull requests and users on GitHub or GitHub Enterprise.
 
@@ -282,15 +571,53 @@ class GitHubConnector(HostedExecutor):
     connector_slug: ClassVar[str | None]
     definition_id: ClassVar[str | None]
     @property
-    def issue_comments(self) -> GitHubIssueComments: ...
+    def branches(self) -> GitHubBranches: ...
+    @property
+    def comments(self) -> GitHubComments: ...
+    @property
+    def commits(self) -> GitHubCommits: ...
+    @property
+    def directory_content(self) -> GitHubDirectoryContent: ...
+    @property
+    def discussions(self) -> GitHubDiscussions: ...
+    @property
+    def file_content(self) -> GitHubFileContent: ...
     @property
     def issues(self) -> GitHubIssues: ...
     @property
+    def labels(self) -> GitHubLabels: ...
+    @property
+    def milestones(self) -> GitHubMilestones: ...
+    @property
+    def org_repositories(self) -> GitHubOrgRepositories: ...
+    @property
+    def organizations(self) -> GitHubOrganizations: ...
+    @property
+    def pr_comments(self) -> GitHubPrComments: ...
+    @property
+    def project_items(self) -> GitHubProjectItems: ...
+    @property
+    def projects(self) -> GitHubProjects: ...
+    @property
     def pull_requests(self) -> GitHubPullRequests: ...
+    @property
+    def releases(self) -> GitHubReleases: ...
     @property
     def repositories(self) -> GitHubRepositories: ...
     @property
+    def reviews(self) -> GitHubReviews: ...
+    @property
+    def stargazers(self) -> GitHubStargazers: ...
+    @property
+    def tags(self) -> GitHubTags: ...
+    @property
+    def teams(self) -> GitHubTeams: ...
+    @property
     def users(self) -> GitHubUsers: ...
+    @property
+    def viewer(self) -> GitHubViewer: ...
+    @property
+    def viewer_repositories(self) -> GitHubViewerRepositories: ...
 
 class GoogleSheetsSheets(Entity):
     """Google Sheets sheets: The tabs of a spreadsheet."""
@@ -1053,18 +1380,87 @@ class SlackConnector(HostedExecutor):
     @property
     def users(self) -> SlackUsers: ...
 
+class StripeBalance(Entity):
+    """Stripe balance: The account's balance."""
+    async def get(self, *, Stripe_Account: str | None = None, expand: list[str] | None = None) -> Any:
+        """Available and pending funds, per currency."""
+
+class StripeBalanceTransactions(Entity):
+    """Stripe balance_transactions: Balance transactions (every movement of funds in or out of the balance)."""
+    async def get(
+        self, *, id: str, Stripe_Account: str | None = None, expand: builtins.list[str] | None = None
+    ) -> Any: ...
+    async def list(
+        self,
+        *,
+        limit: int | None = None,
+        payout: str | None = None,
+        source: str | None = None,
+        type: str | None = None,
+        currency: str | None = None,
+        created: dict[str, Any] | None = None,
+        starting_after: str | None = None,
+        ending_before: str | None = None,
+        Stripe_Account: str | None = None,
+        expand: builtins.list[str] | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]: ...
+
 class StripeCharges(Entity):
     """Stripe charges: Charges."""
-    async def get(self, *, charge: str, expand: builtins.list[str] | None = None) -> Any: ...
+    async def get(
+        self, *, charge: str, Stripe_Account: str | None = None, expand: builtins.list[str] | None = None
+    ) -> Any: ...
     async def list(
         self,
         *,
         limit: int | None = None,
         customer: str | None = None,
         payment_intent: str | None = None,
+        transfer_group: str | None = None,
+        created: dict[str, Any] | None = None,
+        starting_after: str | None = None,
+        ending_before: str | None = None,
+        Stripe_Account: str | None = None,
         expand: builtins.list[str] | None = None,
         cursor: str | None = None,
     ) -> builtins.list[Record]: ...
+    async def search(
+        self,
+        *,
+        query: str,
+        limit: int | None = None,
+        page: str | None = None,
+        Stripe_Account: str | None = None,
+        expand: builtins.list[str] | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Search charges with Stripe's search query language, e.g. amount>999 AND status:'succeeded'."""
+
+class StripeCheckoutSessions(Entity):
+    """Stripe checkout_sessions: Checkout Sessions (a Stripe-hosted or embedded payment page)."""
+    async def create(
+        self,
+        *,
+        mode: Literal["payment", "setup", "subscription"] | None = None,
+        line_items: list[dict[str, Any]] | None = None,
+        success_url: str | None = None,
+        cancel_url: str | None = None,
+        return_url: str | None = None,
+        ui_mode: Literal["hosted_page", "embedded_page", "elements", "hosted", "embedded", "custom"] | None = None,
+        customer: str | None = None,
+        customer_email: str | None = None,
+        client_reference_id: str | None = None,
+        allow_promotion_codes: bool | None = None,
+        payment_method_types: list[str] | None = None,
+        expires_at: int | None = None,
+        subscription_data: dict[str, Any] | None = None,
+        payment_intent_data: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        Stripe_Account: str | None = None,
+        expand: list[str] | None = None,
+    ) -> Any:
+        """Start a Checkout Session; send the customer to its url."""
 
 class StripeCustomers(Entity):
     """Stripe customers: Customers."""
@@ -1078,8 +1474,12 @@ class StripeCustomers(Entity):
         phone: str | None = None,
         payment_method: str | None = None,
         address: dict[str, Any] | None = None,
+        invoice_settings: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
+        expand: builtins.list[str] | None = None,
     ) -> Any: ...
+    async def delete(self, *, customer: str, Stripe_Account: str | None = None) -> Any:
+        """Delete a customer for good; its subscriptions are canceled at once."""
     async def get(
         self, *, customer: str, Stripe_Account: str | None = None, expand: builtins.list[str] | None = None
     ) -> Any: ...
@@ -1090,10 +1490,75 @@ class StripeCustomers(Entity):
         email: str | None = None,
         created: dict[str, Any] | None = None,
         test_clock: str | None = None,
+        starting_after: str | None = None,
+        ending_before: str | None = None,
         Stripe_Account: str | None = None,
         expand: builtins.list[str] | None = None,
         cursor: str | None = None,
     ) -> builtins.list[Record]: ...
+    async def search(
+        self,
+        *,
+        query: str,
+        limit: int | None = None,
+        page: str | None = None,
+        Stripe_Account: str | None = None,
+        expand: builtins.list[str] | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Search customers with Stripe's search query language, e.g. email:'jenny@example.com'."""
+    async def update(
+        self,
+        *,
+        customer: str,
+        email: str | None = None,
+        name: str | None = None,
+        description: str | None = None,
+        phone: str | None = None,
+        address: dict[str, Any] | None = None,
+        invoice_settings: dict[str, Any] | None = None,
+        default_source: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        Stripe_Account: str | None = None,
+        expand: builtins.list[str] | None = None,
+    ) -> Any:
+        """Update a customer; only the fields given change."""
+
+class StripeDisputes(Entity):
+    """Stripe disputes: Disputes (chargebacks)."""
+    async def get(
+        self, *, dispute: str, Stripe_Account: str | None = None, expand: builtins.list[str] | None = None
+    ) -> Any: ...
+    async def list(
+        self,
+        *,
+        limit: int | None = None,
+        charge: str | None = None,
+        payment_intent: str | None = None,
+        created: dict[str, Any] | None = None,
+        starting_after: str | None = None,
+        ending_before: str | None = None,
+        Stripe_Account: str | None = None,
+        expand: builtins.list[str] | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]: ...
+
+class StripeInvoiceFinalizations(Entity):
+    """Stripe invoice_finalizations: Finalizing a draft invoice (it becomes open and payable)."""
+    async def create(
+        self,
+        *,
+        invoice: str,
+        auto_advance: bool | None = None,
+        Stripe_Account: str | None = None,
+        expand: list[str] | None = None,
+    ) -> Any: ...
+
+class StripeInvoiceSends(Entity):
+    """Stripe invoice_sends: Sending an invoice to the customer by email."""
+    async def create(
+        self, *, invoice: str, Stripe_Account: str | None = None, expand: list[str] | None = None
+    ) -> Any: ...
 
 class StripeInvoices(Entity):
     """Stripe invoices: Invoices."""
@@ -1101,13 +1566,22 @@ class StripeInvoices(Entity):
         self,
         *,
         customer: str | None = None,
+        subscription: str | None = None,
         auto_advance: bool | None = None,
         collection_method: Literal["charge_automatically", "send_invoice"] | None = None,
         days_until_due: int | None = None,
+        due_date: int | None = None,
+        currency: str | None = None,
         description: str | None = None,
+        footer: str | None = None,
+        pending_invoice_items_behavior: Literal["exclude", "include"] | None = None,
         metadata: dict[str, Any] | None = None,
+        Stripe_Account: str | None = None,
+        expand: builtins.list[str] | None = None,
     ) -> Any: ...
-    async def get(self, *, invoice: str, expand: builtins.list[str] | None = None) -> Any: ...
+    async def get(
+        self, *, invoice: str, Stripe_Account: str | None = None, expand: builtins.list[str] | None = None
+    ) -> Any: ...
     async def list(
         self,
         *,
@@ -1116,9 +1590,53 @@ class StripeInvoices(Entity):
         subscription: str | None = None,
         status: Literal["draft", "open", "paid", "uncollectible", "void"] | None = None,
         collection_method: Literal["charge_automatically", "send_invoice"] | None = None,
+        created: dict[str, Any] | None = None,
+        starting_after: str | None = None,
+        ending_before: str | None = None,
+        Stripe_Account: str | None = None,
         expand: builtins.list[str] | None = None,
         cursor: str | None = None,
     ) -> builtins.list[Record]: ...
+    async def search(
+        self,
+        *,
+        query: str,
+        limit: int | None = None,
+        page: str | None = None,
+        Stripe_Account: str | None = None,
+        expand: builtins.list[str] | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Search invoices with Stripe's search query language, e.g. total>1000 AND status:'open'."""
+
+class StripePaymentIntentCancellations(Entity):
+    """Stripe payment_intent_cancellations: Canceling a PaymentIntent."""
+    async def create(
+        self,
+        *,
+        intent: str,
+        cancellation_reason: Literal["duplicate", "fraudulent", "requested_by_customer", "abandoned"] | None = None,
+        Stripe_Account: str | None = None,
+        expand: list[str] | None = None,
+    ) -> Any: ...
+
+class StripePaymentIntentConfirmations(Entity):
+    """Stripe payment_intent_confirmations: Confirming a PaymentIntent (the customer intends to pay with the attached
+    payment method).
+    """
+    async def create(
+        self,
+        *,
+        intent: str,
+        payment_method: str | None = None,
+        return_url: str | None = None,
+        receipt_email: str | None = None,
+        capture_method: Literal["automatic", "automatic_async", "manual"] | None = None,
+        off_session: bool | None = None,
+        setup_future_usage: Literal["off_session", "on_session"] | None = None,
+        Stripe_Account: str | None = None,
+        expand: list[str] | None = None,
+    ) -> Any: ...
 
 class StripePaymentIntents(Entity):
     """Stripe payment_intents: PaymentIntents."""
@@ -1135,23 +1653,254 @@ class StripePaymentIntents(Entity):
         automatic_payment_methods: dict[str, Any] | None = None,
         capture_method: Literal["automatic", "automatic_async", "manual"] | None = None,
         confirm: bool | None = None,
+        return_url: str | None = None,
+        setup_future_usage: Literal["off_session", "on_session"] | None = None,
         statement_descriptor: str | None = None,
+        statement_descriptor_suffix: str | None = None,
         metadata: dict[str, Any] | None = None,
+        Stripe_Account: str | None = None,
+        expand: builtins.list[str] | None = None,
     ) -> Any: ...
-    async def get(self, *, intent: str, expand: builtins.list[str] | None = None) -> Any: ...
+    async def get(
+        self,
+        *,
+        intent: str,
+        client_secret: str | None = None,
+        Stripe_Account: str | None = None,
+        expand: builtins.list[str] | None = None,
+    ) -> Any: ...
     async def list(
         self,
         *,
         limit: int | None = None,
         customer: str | None = None,
         created: dict[str, Any] | None = None,
+        starting_after: str | None = None,
+        ending_before: str | None = None,
+        Stripe_Account: str | None = None,
+        expand: builtins.list[str] | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]: ...
+    async def search(
+        self,
+        *,
+        query: str,
+        limit: int | None = None,
+        page: str | None = None,
+        Stripe_Account: str | None = None,
+        expand: builtins.list[str] | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Search PaymentIntents with Stripe's search query language, e.g. status:'succeeded' AND amount>1000."""
+    async def update(
+        self,
+        *,
+        intent: str,
+        amount: int | None = None,
+        currency: str | None = None,
+        customer: str | None = None,
+        description: str | None = None,
+        receipt_email: str | None = None,
+        payment_method: str | None = None,
+        payment_method_types: builtins.list[str] | None = None,
+        capture_method: Literal["automatic", "automatic_async", "manual"] | None = None,
+        setup_future_usage: Literal["off_session", "on_session"] | None = None,
+        statement_descriptor: str | None = None,
+        statement_descriptor_suffix: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        Stripe_Account: str | None = None,
+        expand: builtins.list[str] | None = None,
+    ) -> Any:
+        """Update a PaymentIntent that is not yet confirmed or captured."""
+
+class StripePaymentMethodAttachments(Entity):
+    """Stripe payment_method_attachments: Attaching a PaymentMethod to a customer."""
+    async def create(
+        self, *, payment_method: str, customer: str, Stripe_Account: str | None = None, expand: list[str] | None = None
+    ) -> Any: ...
+
+class StripePayouts(Entity):
+    """Stripe payouts: Payouts to your bank account or debit card."""
+    async def get(
+        self, *, payout: str, Stripe_Account: str | None = None, expand: builtins.list[str] | None = None
+    ) -> Any: ...
+    async def list(
+        self,
+        *,
+        limit: int | None = None,
+        status: Literal["pending", "paid", "failed", "canceled"] | None = None,
+        destination: str | None = None,
+        arrival_date: dict[str, Any] | None = None,
+        created: dict[str, Any] | None = None,
+        starting_after: str | None = None,
+        ending_before: str | None = None,
+        Stripe_Account: str | None = None,
+        expand: builtins.list[str] | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]: ...
+
+class StripePrices(Entity):
+    """Stripe prices: Prices of products."""
+    async def create(
+        self,
+        *,
+        currency: str,
+        product: str | None = None,
+        product_data: dict[str, Any] | None = None,
+        unit_amount: int | None = None,
+        unit_amount_decimal: str | None = None,
+        recurring: dict[str, Any] | None = None,
+        active: bool | None = None,
+        nickname: str | None = None,
+        lookup_key: str | None = None,
+        billing_scheme: Literal["per_unit", "tiered"] | None = None,
+        tax_behavior: Literal["exclusive", "inclusive", "unspecified"] | None = None,
+        metadata: dict[str, Any] | None = None,
+        Stripe_Account: str | None = None,
+        expand: list[str] | None = None,
+    ) -> Any:
+        """A one-off price (unit_amount) or a recurring one (recurring.interval) for a product."""
+
+class StripeProducts(Entity):
+    """Stripe products: Products (what you sell; prices say for how much)."""
+    async def create(
+        self,
+        *,
+        name: str,
+        id: str | None = None,
+        active: bool | None = None,
+        description: str | None = None,
+        images: builtins.list[str] | None = None,
+        shippable: bool | None = None,
+        statement_descriptor: str | None = None,
+        tax_code: str | None = None,
+        unit_label: str | None = None,
+        url: str | None = None,
+        default_price_data: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        Stripe_Account: str | None = None,
+        expand: builtins.list[str] | None = None,
+    ) -> Any: ...
+    async def delete(self, *, product: str, Stripe_Account: str | None = None) -> Any:
+        """Delete a product that has no prices (archive it with active=false otherwise)."""
+    async def get(
+        self, *, product: str, Stripe_Account: str | None = None, expand: builtins.list[str] | None = None
+    ) -> Any: ...
+    async def list(
+        self,
+        *,
+        limit: int | None = None,
+        active: bool | None = None,
+        ids: builtins.list[str] | None = None,
+        shippable: bool | None = None,
+        url: str | None = None,
+        created: dict[str, Any] | None = None,
+        starting_after: str | None = None,
+        ending_before: str | None = None,
+        Stripe_Account: str | None = None,
+        expand: builtins.list[str] | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]: ...
+    async def search(
+        self,
+        *,
+        query: str,
+        limit: int | None = None,
+        page: str | None = None,
+        Stripe_Account: str | None = None,
+        expand: builtins.list[str] | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Search products with Stripe's search query language, e.g. active:'true' AND name~'shirt'."""
+    async def update(
+        self,
+        *,
+        product: str,
+        name: str | None = None,
+        active: bool | None = None,
+        default_price: str | None = None,
+        description: str | None = None,
+        images: builtins.list[str] | None = None,
+        shippable: bool | None = None,
+        statement_descriptor: str | None = None,
+        tax_code: str | None = None,
+        unit_label: str | None = None,
+        url: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        Stripe_Account: str | None = None,
+        expand: builtins.list[str] | None = None,
+    ) -> Any:
+        """Update a product; only the fields given change."""
+
+class StripeRefunds(Entity):
+    """Stripe refunds: Refunds of charges."""
+    async def create(
+        self,
+        *,
+        charge: str | None = None,
+        payment_intent: str | None = None,
+        amount: int | None = None,
+        reason: Literal["duplicate", "fraudulent", "requested_by_customer"] | None = None,
+        refund_application_fee: bool | None = None,
+        reverse_transfer: bool | None = None,
+        metadata: dict[str, Any] | None = None,
+        Stripe_Account: str | None = None,
+        expand: builtins.list[str] | None = None,
+    ) -> Any:
+        """Refund a charge or PaymentIntent, in full or (with amount) in part."""
+    async def get(
+        self, *, refund: str, Stripe_Account: str | None = None, expand: builtins.list[str] | None = None
+    ) -> Any: ...
+    async def list(
+        self,
+        *,
+        limit: int | None = None,
+        charge: str | None = None,
+        payment_intent: str | None = None,
+        created: dict[str, Any] | None = None,
+        starting_after: str | None = None,
+        ending_before: str | None = None,
+        Stripe_Account: str | None = None,
         expand: builtins.list[str] | None = None,
         cursor: str | None = None,
     ) -> builtins.list[Record]: ...
 
 class StripeSubscriptions(Entity):
     """Stripe subscriptions: Subscriptions."""
-    async def get(self, *, subscription_exposed_id: str, expand: builtins.list[str] | None = None) -> Any: ...
+    async def create(
+        self,
+        *,
+        customer: str,
+        items: builtins.list[dict[str, Any]],
+        collection_method: Literal["charge_automatically", "send_invoice"] | None = None,
+        days_until_due: int | None = None,
+        default_payment_method: str | None = None,
+        description: str | None = None,
+        payment_behavior: _StripeSubscriptionsCreatePaymentBehavior | None = None,
+        trial_period_days: int | None = None,
+        trial_end: int | str | None = None,
+        cancel_at_period_end: bool | None = None,
+        currency: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        Stripe_Account: str | None = None,
+        expand: builtins.list[str] | None = None,
+    ) -> Any: ...
+    async def delete(
+        self,
+        *,
+        subscription_exposed_id: str,
+        invoice_now: bool | None = None,
+        prorate: bool | None = None,
+        Stripe_Account: str | None = None,
+    ) -> Any:
+        """Cancel a subscription at once (cancel_at_period_end on update cancels later)."""
+    async def get(
+        self,
+        *,
+        subscription_exposed_id: str,
+        Stripe_Account: str | None = None,
+        expand: builtins.list[str] | None = None,
+    ) -> Any: ...
     async def list(
         self,
         *,
@@ -1159,14 +1908,53 @@ class StripeSubscriptions(Entity):
         customer: str | None = None,
         price: str | None = None,
         status: _StripeSubscriptionsListStatus | None = None,
+        collection_method: Literal["charge_automatically", "send_invoice"] | None = None,
+        created: dict[str, Any] | None = None,
+        starting_after: str | None = None,
+        ending_before: str | None = None,
+        Stripe_Account: str | None = None,
         expand: builtins.list[str] | None = None,
         cursor: str | None = None,
     ) -> builtins.list[Record]: ...
+    async def search(
+        self,
+        *,
+        query: str,
+        limit: int | None = None,
+        page: str | None = None,
+        Stripe_Account: str | None = None,
+        expand: builtins.list[str] | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Search subscriptions with Stripe's search query language, e.g. status:'active' AND metadata['plan']:'pro'."""
+    async def update(
+        self,
+        *,
+        subscription_exposed_id: str,
+        items: builtins.list[dict[str, Any]] | None = None,
+        cancel_at_period_end: bool | None = None,
+        cancel_at: int | str | None = None,
+        collection_method: Literal["charge_automatically", "send_invoice"] | None = None,
+        days_until_due: int | None = None,
+        default_payment_method: str | None = None,
+        description: str | None = None,
+        payment_behavior: _StripeSubscriptionsUpdatePaymentBehavior | None = None,
+        proration_behavior: Literal["always_invoice", "create_prorations", "none"] | None = None,
+        trial_end: int | str | None = None,
+        pause_collection: dict[str, Any] | str | None = None,
+        metadata: dict[str, Any] | None = None,
+        Stripe_Account: str | None = None,
+        expand: builtins.list[str] | None = None,
+    ) -> Any:
+        """Change a subscription's items, billing or cancellation; only the fields given change."""
 
 class StripeConnector(HostedExecutor):
-    """Stripe: `connect('stripe')` returns this. Entities: charges, customers, invoices, payment_intents, subscriptions.
+    """Stripe: `connect('stripe')` returns this. Entities: balance, balance_transactions, charges, checkout_sessions,
+    customers, disputes, invoice_finalizations, invoice_sends, invoices, payment_intent_cancellations,
+    payment_intent_confirmations, payment_intents, payment_method_attachments, payouts, prices, products, refunds,
+    subscriptions.
 
-    Each action is an async method, e.g. `await stripe.charges.<action>(...)`; execute("<entity>", "<action>", params)
+    Each action is an async method, e.g. `await stripe.balance.<action>(...)`; execute("<entity>", "<action>", params)
     works too.
 
     Customers, payments, invoices and subscriptions.
@@ -1177,13 +1965,39 @@ class StripeConnector(HostedExecutor):
     connector_slug: ClassVar[str | None]
     definition_id: ClassVar[str | None]
     @property
+    def balance(self) -> StripeBalance: ...
+    @property
+    def balance_transactions(self) -> StripeBalanceTransactions: ...
+    @property
     def charges(self) -> StripeCharges: ...
+    @property
+    def checkout_sessions(self) -> StripeCheckoutSessions: ...
     @property
     def customers(self) -> StripeCustomers: ...
     @property
+    def disputes(self) -> StripeDisputes: ...
+    @property
+    def invoice_finalizations(self) -> StripeInvoiceFinalizations: ...
+    @property
+    def invoice_sends(self) -> StripeInvoiceSends: ...
+    @property
     def invoices(self) -> StripeInvoices: ...
     @property
+    def payment_intent_cancellations(self) -> StripePaymentIntentCancellations: ...
+    @property
+    def payment_intent_confirmations(self) -> StripePaymentIntentConfirmations: ...
+    @property
     def payment_intents(self) -> StripePaymentIntents: ...
+    @property
+    def payment_method_attachments(self) -> StripePaymentMethodAttachments: ...
+    @property
+    def payouts(self) -> StripePayouts: ...
+    @property
+    def prices(self) -> StripePrices: ...
+    @property
+    def products(self) -> StripeProducts: ...
+    @property
+    def refunds(self) -> StripeRefunds: ...
     @property
     def subscriptions(self) -> StripeSubscriptions: ...
 
