@@ -173,6 +173,8 @@ class OAuthApp(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = "OAuth app"  # not Django's "o auth app"
+        verbose_name_plural = "OAuth apps"
         constraints = [models.UniqueConstraint(fields=["workspace", "definition"], name="unique_oauth_app")]
 
     def __str__(self) -> str:
@@ -198,6 +200,10 @@ class OAuthState(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "OAuth state"
+        verbose_name_plural = "OAuth states"
 
     def __str__(self) -> str:
         return f"OAuth state for {self.definition_id} ({'used' if self.used_at else 'pending'})"

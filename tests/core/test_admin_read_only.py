@@ -63,3 +63,8 @@ def test_bulk_delete_is_refused_even_when_posted_directly(auditor, workspace):
         )
         assert response.status_code in (200, 302, 403)
         assert qs.count() == len(ids)
+
+
+def test_the_admin_index_names_models_in_plain_words(auditor):
+    html = auditor.get("/admin/").content.decode()
+    assert "OAuth apps" in html and "O auth" not in html
