@@ -280,17 +280,19 @@ def test_notion_cursor_in_body(httpserver, manifests, stub) -> None:
             content_type="application/json",
         )
 
-    httpserver.expect_request("/v1/databases/db1/query", method="POST").respond_with_handler(handler)
+    httpserver.expect_request("/v1/data_sources/ds1/query", method="POST").respond_with_handler(handler)
     manifest = stub(manifests["notion"])
-    first = run(manifest, "token", {"token": "ntn_x"}, "databases", "query", {"database_id": "db1", "page_size": 1})
+    first = run(
+        manifest, "token", {"token": "ntn_x"}, "data_sources", "query", {"data_source_id": "ds1", "page_size": 1}
+    )
     assert (first.has_next_page, first.end_cursor) == (True, "c-2")
     second = run(
         manifest,
         "token",
         {"token": "ntn_x"},
-        "databases",
+        "data_sources",
         "query",
-        {"database_id": "db1", "page_size": 1, "cursor": "c-2"},
+        {"data_source_id": "ds1", "page_size": 1, "cursor": "c-2"},
     )
     assert not second.has_next_page
     assert bodies[1] == {"page_size": 1, "start_cursor": "c-2"}

@@ -412,12 +412,15 @@ def test_defaults_fill_omitted_params(httpserver, manifests, stub) -> None:
         auth_scheme="token",
         credentials={"token": "ntn_1"},
         config={},
-        entity="databases",
+        entity="data_sources",
         action="list",
         params={"query": "Tasks"},
     )
-    assert json.loads(seen[0].get_data()) == {"filter": {"property": "object", "value": "database"}, "query": "Tasks"}
-    assert seen[0].headers["Notion-Version"] == "2022-06-28"
+    assert json.loads(seen[0].get_data()) == {
+        "filter": {"property": "object", "value": "data_source"},
+        "query": "Tasks",
+    }
+    assert seen[0].headers["Notion-Version"] == "2025-09-03"
 
 
 def test_graphql_variables(httpserver, manifests, stub) -> None:

@@ -1025,6 +1025,17 @@ class JiraConnector(HostedExecutor):
 class LinearComments(Entity):
     """Linear comments: Issue comments."""
     async def create(self, *, input: dict[str, Any]) -> Any: ...
+    async def get(self, *, id: str) -> Any: ...
+    async def list(
+        self,
+        *,
+        first: int | None = None,
+        filter: dict[str, Any] | None = None,
+        orderBy: Literal["createdAt", "updatedAt"] | None = None,
+        includeArchived: bool | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]: ...
+    async def update(self, *, id: str, input: dict[str, Any]) -> Any: ...
 
 class LinearIssues(Entity):
     """Linear issues: Issues."""
@@ -1039,9 +1050,24 @@ class LinearIssues(Entity):
         includeArchived: bool | None = None,
         cursor: str | None = None,
     ) -> builtins.list[Record]: ...
+    async def search(
+        self,
+        *,
+        term: str,
+        first: int | None = None,
+        filter: dict[str, Any] | None = None,
+        teamId: str | None = None,
+        includeComments: bool | None = None,
+        includeArchived: bool | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Full-text search over issues (searchIssues), optionally narrowed by an IssueFilter or a team."""
+    async def update(self, *, id: str, input: dict[str, Any]) -> Any:
+        """Change an issue (issueUpdate). Only the fields in input change."""
 
 class LinearProjects(Entity):
     """Linear projects: Projects."""
+    async def create(self, *, input: dict[str, Any]) -> Any: ...
     async def get(self, *, id: str) -> Any: ...
     async def list(
         self,
@@ -1051,6 +1077,7 @@ class LinearProjects(Entity):
         includeArchived: bool | None = None,
         cursor: str | None = None,
     ) -> builtins.list[Record]: ...
+    async def update(self, *, id: str, input: dict[str, Any]) -> Any: ...
 
 class LinearTeams(Entity):
     """Linear teams: Teams."""
@@ -1073,13 +1100,24 @@ class LinearUsers(Entity):
     async def me(self) -> Any:
         """The user (or app actor) the credentials belong to."""
 
+class LinearWorkflowStates(Entity):
+    """Linear workflow_states: Workflow states (issue statuses) of each team."""
+    async def list(
+        self,
+        *,
+        first: int | None = None,
+        filter: dict[str, Any] | None = None,
+        includeArchived: bool | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]: ...
+
 class LinearConnector(HostedExecutor):
-    """Linear: `connect('linear')` returns this. Entities: comments, issues, projects, teams, users.
+    """Linear: `connect('linear')` returns this. Entities: comments, issues, projects, teams, users, workflow_states.
 
     Each action is an async method, e.g. `await linear.comments.<action>(...)`; execute("<entity>", "<action>", params)
     works too.
 
-    Issues, teams, projects and users in Linear (GraphQL API).
+    Issues, comments, teams, projects, workflow states and users in Linear (GraphQL API).
 
     API docs: https://linear.app/developers/graphql
     """
@@ -1096,17 +1134,22 @@ class LinearConnector(HostedExecutor):
     def teams(self) -> LinearTeams: ...
     @property
     def users(self) -> LinearUsers: ...
+    @property
+    def workflow_states(self) -> LinearWorkflowStates: ...
 
 class NotionBlocks(Entity):
     """Notion blocks: Page content."""
-    async def append(
-        self, *, block_id: str, children: builtins.list[dict[str, Any]], after: str | None = None
-    ) -> Any: ...
+    async def create(self, *, block_id: str, children: builtins.list[dict[str, Any]], after: str | None = None) -> Any:
+        """Appends children to a block or page (up to 100 blocks, two levels of nesting)."""
     async def get(self, *, block_id: str) -> Any: ...
     async def list(
         self, *, block_id: str, page_size: int | None = None, cursor: str | None = None
     ) -> builtins.list[Record]:
         """The children of a block or page."""
+    async def update(
+        self, *, block_id: str, in_trash: bool | None = None, archived: bool | None = None, **extra: Any
+    ) -> Any:
+        """A block's content (under its type key, for example paragraph) or trash state."""
 
 class NotionComments(Entity):
     """Notion comments: Comments on pages and blocks."""
@@ -1119,26 +1162,47 @@ class NotionComments(Entity):
     ) -> Any: ...
     async def list(
         self, *, block_id: str, page_size: int | None = None, cursor: str | None = None
-    ) -> builtins.list[Record]: ...
-
-class NotionDatabases(Entity):
-    """Notion databases: Databases."""
-    async def get(self, *, database_id: str) -> Any: ...
-    async def list(
-        self, *, query: str | None = None, page_size: int | None = None, cursor: str | None = None
     ) -> builtins.list[Record]:
-        """Databases shared with the integration (search filtered to databases)."""
+        """Unresolved comments on a page or block."""
+
+class NotionDataSources(Entity):
+    """Notion data_sources: Data sources, the tables of pages under a database (API 2025-09-03; before, the database
+    itself).
+    """
+    async def get(self, *, data_source_id: str) -> Any:
+        """A data source's schema (properties), title and parent database."""
+    async def list(
+        self,
+        *,
+        query: str | None = None,
+        sort: dict[str, Any] | None = None,
+        page_size: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Data sources shared with the integration (search filtered to data sources)."""
     async def query(
         self,
         *,
-        database_id: str,
+        data_source_id: str,
         filter: dict[str, Any] | None = None,
         sorts: builtins.list[dict[str, Any]] | None = None,
         page_size: int | None = None,
         filter_properties: builtins.list[str] | None = None,
         cursor: str | None = None,
     ) -> builtins.list[Record]:
-        """Pages (rows) of a database, filtered and sorted."""
+        """Pages (rows) of a data source, filtered and sorted."""
+    async def update(
+        self,
+        *,
+        data_source_id: str,
+        title: builtins.list[dict[str, Any]] | None = None,
+        icon: dict[str, Any] | None = None,
+        properties: dict[str, Any] | None = None,
+        in_trash: bool | None = None,
+        archived: bool | None = None,
+        parent: dict[str, Any] | None = None,
+    ) -> Any:
+        """Title, icon, property schema, trash state or parent database of a data source."""
 
 class NotionPages(Entity):
     """Notion pages: Pages."""
@@ -1175,17 +1239,31 @@ class NotionPages(Entity):
 class NotionUsers(Entity):
     """Notion users: People and bots in the workspace."""
     async def get(self, *, user_id: str) -> Any: ...
-    async def list(self, *, page_size: int | None = None, cursor: str | None = None) -> builtins.list[Record]: ...
+    async def list(self, *, page_size: int | None = None, cursor: str | None = None) -> builtins.list[Record]:
+        """Every user in the workspace (guests are not listed)."""
     async def me(self) -> Any:
         """The integration's bot user."""
 
+class NotionWorkspace(Entity):
+    """Notion workspace: Everything shared with the integration."""
+    async def search(
+        self,
+        *,
+        query: str | None = None,
+        filter: dict[str, Any] | None = None,
+        sort: dict[str, Any] | None = None,
+        page_size: int | None = None,
+        cursor: str | None = None,
+    ) -> list[Record]:
+        """Pages and data sources whose titles match a query (POST /v1/search)."""
+
 class NotionConnector(HostedExecutor):
-    """Notion: `connect('notion')` returns this. Entities: blocks, comments, databases, pages_, users.
+    """Notion: `connect('notion')` returns this. Entities: blocks, comments, data_sources, pages_, users, workspace.
 
     Each action is an async method, e.g. `await notion.blocks.<action>(...)`; execute("<entity>", "<action>", params)
     works too.
 
-    Pages, databases, blocks, comments and users in a Notion workspace.
+    Pages, data sources (database tables), blocks, comments and users in a Notion workspace.
 
     API docs: https://developers.notion.com/reference/intro
     """
@@ -1197,11 +1275,13 @@ class NotionConnector(HostedExecutor):
     @property
     def comments(self) -> NotionComments: ...
     @property
-    def databases(self) -> NotionDatabases: ...
+    def data_sources(self) -> NotionDataSources: ...
     @property
     def pages_(self) -> NotionPages: ...
     @property
     def users(self) -> NotionUsers: ...
+    @property
+    def workspace(self) -> NotionWorkspace: ...
 
 class SalesforceAccounts(Entity):
     """Salesforce accounts: Account records."""
