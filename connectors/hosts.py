@@ -11,7 +11,6 @@ it is; PATCHBAY_ALLOW_HTTP_HOSTS (loopback stand-ins) may be called over plain h
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
@@ -26,16 +25,6 @@ from .validation import schema_errors, secret_fields
 def allow_http_hosts() -> frozenset[str]:
     """PATCHBAY_ALLOW_HTTP_HOSTS: the hosts a connector may reach over plain http, lower-cased."""
     return frozenset(host.lower() for host in settings.PATCHBAY_ALLOW_HTTP_HOSTS)
-
-
-def url_templates(manifest: Manifest, scheme_key: str | None = None) -> Iterator[str]:
-    """Every URL template a connector of this type (with this auth scheme, when given) may call."""
-    return manifest.url_templates(scheme_key)
-
-
-def host_fields(manifest: Manifest) -> set[str]:
-    """Field names (`replication_config.api_url`, `credentials.instance_url`) that decide a request's host."""
-    return manifest.host_fields()
 
 
 def host_values(manifest: Manifest, *, config: dict[str, Any], credentials: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -185,12 +185,17 @@ def api_key_authenticate(raw: str | None) -> ApiKey:
         raise AuthenticationFailed("Unknown API key.")
     if key.revoked_at is not None:
         raise AuthenticationFailed("This API key was revoked. Create a new one.")
-    now = timezone.now()
-    if key.last_used_at is None or now - key.last_used_at > LAST_USED_GRANULARITY:
-        # One UPDATE a minute per key at most, not one per request.
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-        key.last_used_at = now
+    touch_last_used(key)
     return key
+
+
+def touch_last_used(obj: Any, at: datetime | None = None) -> None:
+    """Record "last used" on a key, a credential or a connector: one UPDATE a minute per row at most, not one per
+    request or execution."""
+    at = at or timezone.now()
+    if obj.last_used_at is None or at - obj.last_used_at > LAST_USED_GRANULARITY:
+        type(obj).objects.filter(pk=obj.pk).update(last_used_at=at)
+        obj.last_used_at = at
 
 
 def api_key_get(*, workspace: Workspace, key_id: int) -> ApiKey:
@@ -266,13 +271,6 @@ def application_credential_get(*, workspace: Workspace, client_id: str) -> Appli
     )
 
 
-def _touch_application(credential: ApplicationCredential) -> None:
-    now = timezone.now()
-    if credential.last_used_at is None or now - credential.last_used_at > LAST_USED_GRANULARITY:
-        ApplicationCredential.objects.filter(pk=credential.pk).update(last_used_at=now)
-        credential.last_used_at = now
-
-
 def application_token_issue(*, client_id: str, client_secret: str) -> ApplicationToken:
     """Exchange a client id and secret for a bearer token valid PATCHBAY_APPLICATION_TOKEN_SECONDS.
 
@@ -287,7 +285,7 @@ def application_token_issue(*, client_id: str, client_secret: str) -> Applicatio
         raise AuthenticationFailed("Unknown client_id or wrong client_secret.")
     if credential.revoked_at is not None:
         raise AuthenticationFailed("These application credentials were revoked. Create new ones.")
-    _touch_application(credential)
+    touch_last_used(credential)
     lifetime = int(settings.PATCHBAY_APPLICATION_TOKEN_SECONDS)
     signed = signing.dumps({"c": credential.pk}, salt=_TOKEN_SALT)
     return ApplicationToken(access_token=f"{APPLICATION_TOKEN_PREFIX}{signed}", expires_in=lifetime)
@@ -316,5 +314,5 @@ def application_token_authenticate(raw: str) -> ApplicationCredential:
         raise AuthenticationFailed("Unknown access token.")
     if credential.revoked_at is not None:
         raise AuthenticationFailed("The application credentials behind this access token were revoked.")
-    _touch_application(credential)
+    touch_last_used(credential)
     return credential

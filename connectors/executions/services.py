@@ -20,7 +20,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from core.errors import FieldError, InvalidInput, ServiceUnavailable, TokenUnavailable, UpstreamError
-from workspaces.services import Actor
+from workspaces.services import Actor, touch_last_used
 
 from .. import crypto, metrics
 from ..catalog import manifest_for
@@ -39,7 +39,6 @@ from .dispatch import dispatch_after_commit, runner_id
 from .recovery import recover_execution
 
 logger = logging.getLogger("patchbay.execution")
-LAST_USED_GRANULARITY = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -240,10 +239,7 @@ def _finish(execution: Execution, fields: dict[str, Any], *, started: float) -> 
     else:
         # The outcome exists only in this process now: ride out a database restart rather than lose it.
         _with_db_retries(lambda: Execution.objects.filter(pk=execution.pk).update(**fields))
-    if connector.last_used_at is None or fields["finished_at"] - connector.last_used_at > LAST_USED_GRANULARITY:
-        # At most one write a minute per connector for "last used", not one per execution.
-        Connector.objects.filter(pk=connector.pk).update(last_used_at=fields["finished_at"])
-        connector.last_used_at = fields["finished_at"]
+    touch_last_used(connector, fields["finished_at"])
     metrics.record_execution(
         connector_type=connector.definition.slug,
         outcome=fields.get("error_code") or "success",
