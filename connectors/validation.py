@@ -276,11 +276,66 @@ def _as_sent(errors: list[FieldError], scheme: AuthScheme, credentials: dict[str
 
 
 def validate_replication_config(manifest: Manifest, config: Any) -> dict[str, Any]:
+    """The config as stored: a field that stands for another (`alias_of`, Jira's `subdomain` for `site`) is stored
+    under that field, through its `template` ("acme" -> "acme.atlassian.net")."""
     schema = manifest.config_schema or {"type": "object"}
     if config is None:
         config = {}
-    errors = schema_errors(schema, config, prefix="replication_config")
+    aliases = _config_aliases(schema) if isinstance(config, dict) else {}
+    standing_in = {f"replication_config.{aliases[name][0]}" for name in aliases if config.get(name) not in (None, "")}
+    errors = [
+        e
+        for e in schema_errors(schema, config, prefix="replication_config")
+        if not (e.error_code == "required" and e.field in standing_in)
+    ]
+    if not errors and aliases:
+        config, errors = _apply_config_aliases(schema, config, aliases)
+    others = {f"replication_config.{target}": name for name, (target, _) in aliases.items()}
+    errors = [
+        FieldError(e.field, f"{e.message} Also accepted as {others[e.field]}.", e.error_code)
+        if e.error_code == "required" and e.field in others
+        else e
+        for e in errors
+    ]
     if errors:
         names = ", ".join(e.field.removeprefix("replication_config.") for e in errors)
         raise InvalidInput(f"Invalid replication_config: {names}.", errors)
     return dict(config)
+
+
+def _config_aliases(schema: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """{config field: (the field it stands for, template)} from the properties' `alias_of` and `template`."""
+    return {
+        name: (prop["alias_of"], prop.get("template") or "{value}")
+        for name, prop in (schema.get("properties") or {}).items()
+        if isinstance(prop, dict) and prop.get("alias_of")
+    }
+
+
+def _apply_config_aliases(
+    schema: dict[str, Any], config: dict[str, Any], aliases: dict[str, tuple[str, str]]
+) -> tuple[dict[str, Any], list[FieldError]]:
+    out = {k: v for k, v in config.items() if k not in aliases}
+    sent_as: dict[str, str] = {}
+    errors: list[FieldError] = []
+    for name, (target, template) in aliases.items():
+        value = config.get(name)
+        if value in (None, ""):
+            continue
+        value = template.replace("{value}", value) if isinstance(value, str) else value
+        if out.get(target) not in (None, "") and out[target] != value:
+            message = (
+                f"{name} and {target} disagree ({name} stands for {target} "
+                f"{template.replace('{value}', f'<{name}>')!r}): give one of them, or both naming the same {target}."
+            )
+            errors += [FieldError(f"replication_config.{n}", message, "conflicting_fields") for n in (target, name)]
+            continue
+        out[target] = value
+        sent_as[target] = name
+    if not errors:
+        # The value made from the alias must suit its field too; an error names the field the caller sent.
+        for error in schema_errors(schema, out, prefix="replication_config"):
+            head, dot, rest = error.field.removeprefix("replication_config.").partition(".")
+            field = f"replication_config.{sent_as[head]}{dot}{rest}" if head in sent_as else error.field
+            errors.append(FieldError(field, error.message, error.error_code))
+    return out, errors

@@ -7,6 +7,7 @@ else gets a `Manifest` from `build_manifest` (a file) or `manifest_for` (a defin
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from functools import lru_cache
@@ -81,8 +82,11 @@ def _check_semantics(data: dict[str, Any], *, path: Path | str) -> None:
     for index, scheme in enumerate(data["auth_schemes"]):
         _check_credential_aliases(scheme, where=f"{path}: $.auth_schemes[{index}].credential_aliases")
     _check_aliases(data["entities"], path=path)
+    _check_config_aliases(data.get("config_schema") or {}, path=path)
+    built = build_manifest(data)
+    _check_whole_body(built, path=path)
     check = data.get("check")
-    if check and build_manifest(data).find_action(check["entity"], check["action"]) is None:
+    if check and built.find_action(check["entity"], check["action"]) is None:
         raise ManifestError(f"{path}: $.check: {check['entity']}.{check['action']} is not an action of this manifest")
 
 
@@ -93,6 +97,15 @@ def _check_credential_aliases(scheme: Mapping[str, Any], *, where: str) -> None:
             raise ManifestError(f"{where}.{alias}: {target!r} is not a credential field of this scheme")
         if alias in fields:
             raise ManifestError(f"{where}.{alias}: an alias may not be a credential field's own name")
+
+
+def _check_config_aliases(schema: Mapping[str, Any], *, path: Path | str) -> None:
+    props = schema.get("properties") or {}
+    for name, prop in props.items():
+        target = prop.get("alias_of") if isinstance(prop, dict) else None
+        if target is not None and (target == name or target not in props or props[target].get("alias_of")):
+            where = f"{path}: $.config_schema.properties.{name}.alias_of"
+            raise ManifestError(f"{where}: {target!r} is not another config field of this manifest")
 
 
 def _check_aliases(entities: Mapping[str, Any], *, path: Path | str) -> None:
@@ -129,6 +142,28 @@ def _check_aliases(entities: Mapping[str, Any], *, path: Path | str) -> None:
                     if alias in properties or alias in seen:
                         raise ManifestError(f"{path}: {where}.params.properties.{name}.aliases: {alias} is taken")
                     seen.add(alias)
+
+
+def _check_whole_body(manifest: Manifest, *, path: Path | str) -> None:
+    """A `whole_body` param is the entire JSON body: one per action, in a JSON body, with no other body params."""
+    for entity in manifest.entities.values():
+        for action in entity.actions.values():
+            whole = [n for n, p in action.param_properties.items() if isinstance(p, dict) and p.get("whole_body")]
+            if not whole:
+                continue
+            where = f"{path}: $.entities.{entity.name}.actions.{action.name}.params.properties.{whole[0]}.whole_body"
+            if len(whole) > 1:
+                raise ManifestError(f"{where}: only one param may be the whole body, got {', '.join(whole)}")
+            if action.body_kind != "json" or action.method not in ("POST", "PUT", "PATCH"):
+                raise ManifestError(f"{where}: only a POST, PUT or PATCH with a JSON body has a whole body")
+            in_path = set(re.findall(r"\{([^{}]+)\}", action.path))
+            others = []
+            for name, prop in action.param_properties.items():
+                where_to = prop.get("in") if isinstance(prop, dict) else None
+                if name != whole[0] and (where_to == "body" or (where_to is None and name not in in_path)):
+                    others.append(name)
+            if others:
+                raise ManifestError(f"{where}: {', '.join(others)} would go in the body beside it")
 
 
 def load_file(path: Path) -> LoadedManifest:
@@ -262,6 +297,7 @@ def _action(entity: str, name: str, data: Mapping[str, Any], overrides: Mapping[
         read_only=data.get("read_only"),
         defaults=data.get("defaults") or {},
         aliases=tuple(data.get("aliases") or ()),
+        response=data.get("response", "json"),
     )
 
 

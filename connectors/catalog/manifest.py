@@ -151,6 +151,10 @@ class Pagination:
         return self.type != "none"
 
 
+# Actions with these names only read, whatever their method (HubSpot's and Notion's searches are POSTs).
+READ_ACTION_NAMES = frozenset({"list", "get", "search", "query"})
+
+
 @dataclass(frozen=True, slots=True)
 class Action:
     entity: str
@@ -169,6 +173,7 @@ class Action:
     read_only: bool | None = None  # as declared; `is_read_only` has the default
     defaults: dict[str, Any] = field(default_factory=dict)
     aliases: tuple[str, ...] = ()  # other names of this action: `name` (same entity) or `entity.name`
+    response: str = "json"  # json | binary: a successful answer's body is file content, not JSON
 
     @property
     def body_kind(self) -> str:
@@ -185,10 +190,11 @@ class Action:
 
     @property
     def is_read_only(self) -> bool:
-        """Whether running the action twice is harmless: GET/HEAD and GraphQL queries unless the manifest says."""
+        """Whether the action only reads: as the manifest says, else GET/HEAD, actions named like reads (`list`,
+        `get`, `search`, `query`: a search is often a POST) and GraphQL queries."""
         if self.read_only is not None:
             return self.read_only
-        if self.method in READ_METHODS:
+        if self.method in READ_METHODS or self.name in READ_ACTION_NAMES:
             return True
         # A GraphQL query declared as such (`body: graphql`); a mutation writes.
         return self.body == "graphql" and not (self.graphql_query or "").lstrip().startswith("mutation")
@@ -207,6 +213,15 @@ class Action:
     @property
     def param_properties(self) -> Mapping[str, Any]:
         return (self.params or {}).get("properties") or {}
+
+    @property
+    def whole_body_param(self) -> str | None:
+        """The param whose value is the entire JSON body (`whole_body: true`; HubSpot's association labels are a
+        JSON array), if the action has one."""
+        return next(
+            (n for n, p in self.param_properties.items() if isinstance(p, dict) and p.get("whole_body")),
+            None,
+        )
 
     @property
     def param_aliases(self) -> dict[str, str]:

@@ -6,6 +6,7 @@ retries (retry.py) and pagination (pagination.py). This module runs them in orde
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
 from collections.abc import Callable, Collection
@@ -85,16 +86,35 @@ def execute_operation(
         params=canonical_params(spec, params),
         allow_http_hosts=allow_http_hosts,
     )
-    exchange = _Exchange(
+    exchange = new_exchange(
+        manifest, call, auth, limits, session=session, sleep=sleep, binary=spec.response == "binary"
+    )
+    raw, outcome = exchange.run(manifest)
+    return _result(manifest, spec, exchange, raw, outcome)
+
+
+def new_exchange(
+    manifest: Manifest,
+    call: PreparedCall,
+    auth: AppliedAuth,
+    limits: Limits,
+    *,
+    session: requests.Session | None = None,
+    sleep: Callable[[float], Any] = time.sleep,
+    binary: bool = False,
+    passthrough: bool = False,
+) -> _Exchange:
+    """The attempts of one prepared call under `limits` (execute_operation's, and the proxy's)."""
+    return _Exchange(
         call=call,
         auth=auth,
         vendor=manifest.name or manifest.slug or "The upstream API",
         limits=limits,
         budget=RetryBudget(limits.max_attempts, limits.max_retry_seconds, sleep),
         session=session or http.shared_session(),
+        binary=binary,
+        passthrough=passthrough,
     )
-    raw, outcome = exchange.run(manifest)
-    return _result(manifest, spec, exchange, raw, outcome)
 
 
 def _check_params(manifest: Manifest, entity: str, action: str, params: dict[str, Any]) -> None:
@@ -116,6 +136,8 @@ class _Exchange:
     session: requests.Session
     status: int | None = None  # of the last answer, for the log line
     started: float = 0.0
+    passthrough: bool = False  # the proxy: an error answer is returned (after any retries), not raised
+    binary: bool = False  # `response: binary`: a successful answer is file content, not JSON
 
     def run(self, manifest: Manifest) -> tuple[http.RawResponse, Outcome]:
         self.started = time.monotonic()
@@ -130,7 +152,11 @@ class _Exchange:
             )
             if outcome.error_code is None:
                 return raw, outcome
+            if self.binary and 200 <= raw.status_code < 300:
+                return raw, Outcome()  # the file itself; errors still come as JSON and are classified above
             if not self._retry(raw, outcome):
+                if self.passthrough:
+                    return raw, outcome
                 raise self._answer_error(raw, outcome)
 
     def _send(self) -> http.RawResponse | None:
@@ -174,6 +200,8 @@ class _Exchange:
         if outcome.hint is None:
             return self.budget.back_off()
         if not self.budget.wait(outcome.hint):
+            if self.passthrough:
+                return False  # the caller gets the vendor's answer, Retry-After included
             message = _error_text(self.vendor, self.call, raw.status_code, outcome)
             raise self.fail(outcome.error_code, message, status_code=raw.status_code, retry_after=outcome.hint)
         return True
@@ -227,6 +255,8 @@ def _result(
     manifest: Manifest, action: Action, exchange: _Exchange, raw: http.RawResponse, outcome: Outcome
 ) -> OperationResult:
     body = outcome.body
+    if action.response == "binary":
+        body = binary_result(raw)
     records = dig(body, action.records) if action.records else body
     info = _page_info(action, exchange, raw, body, records) if action.is_paginated else PageInfo()
     remaining_header = manifest.rate_limit.remaining_header
@@ -240,6 +270,15 @@ def _result(
         duration_ms=exchange.log(None),
         rate_limit_remaining=int(remaining) if remaining and remaining.isdigit() else None,
     )
+
+
+def binary_result(raw: http.RawResponse) -> dict[str, Any]:
+    """File content as JSON can carry it: the vendor's Content-Type, the size in bytes, the bytes in base64."""
+    return {
+        "content_type": raw.headers.get("Content-Type") if raw.headers else None,
+        "size": len(raw.content),
+        "content_base64": base64.b64encode(raw.content).decode("ascii"),
+    }
 
 
 def _page_info(action: Action, exchange: _Exchange, raw: http.RawResponse, body: Any, records: Any) -> PageInfo:

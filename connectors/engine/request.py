@@ -313,6 +313,9 @@ def _graphql_body(action: Action, placed: PlacedParams) -> tuple[bytes | None, s
 
 
 def _json_body(action: Action, placed: PlacedParams) -> tuple[bytes | None, str | None]:
+    whole = action.whole_body_param
+    if whole is not None and whole in placed.body:
+        return json.dumps(placed.body[whole]).encode(), "application/json"
     if not placed.body and action.method not in WRITE_METHODS:
         return None, None
     return json.dumps(placed.body).encode(), "application/json"

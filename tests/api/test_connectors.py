@@ -173,7 +173,13 @@ def test_patch_replaces_only_named_credential_keys(api):
     from connectors.selectors import connector_credentials
 
     creds = connector_credentials(Connector.objects.get(pk=created["id"]))
-    assert creds == {"client_id": "hs-client", "client_secret": "hs-secret-xyz", "refresh_token": "new-refresh"}
+    # The scheme's credentials_title marker (Airbyte's replication shape) is stored beside the seed's fields.
+    assert creds == {
+        "credentials_title": "OAuth Credentials",
+        "client_id": "hs-client",
+        "client_secret": "hs-secret-xyz",
+        "refresh_token": "new-refresh",
+    }
     bad = api.patch(f"{BASE}/{created['id']}", {"replication_config": {"nope": 1}})
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "replication_config.nope"

@@ -92,14 +92,17 @@ def test_existing_scheme_contracts_are_kept() -> None:
     assert "oauth" in github
     assert "repositories" in CATALOG["github"]["config_schema"]["required"]
     hubspot = schemes("hubspot")
+    # Airbyte's replication shape marks each scheme with credentials_title (a const, never required).
     assert set(hubspot["oauth"]["credentials_schema"]["properties"]) == {
+        "credentials_title",
         "client_id",
         "client_secret",
         "refresh_token",
         "access_token",
     }
     assert hubspot["oauth"]["credentials_schema"]["required"] == ["client_id", "client_secret", "refresh_token"]
-    assert set(hubspot["private_app"]["credentials_schema"]["properties"]) == {"access_token"}
+    assert set(hubspot["private_app"]["credentials_schema"]["properties"]) == {"credentials_title", "access_token"}
+    assert hubspot["private_app"]["credentials_schema"]["required"] == ["access_token"]
     assert set(schemes("stripe")["api_key"]["credentials_schema"]["properties"]) == {"api_key"}
     assert set(schemes("linear")["api_key"]["credentials_schema"]["properties"]) == {"api_key"}
     assert set(schemes("notion")["token"]["credentials_schema"]["properties"]) == {"token"}

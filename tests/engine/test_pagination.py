@@ -166,7 +166,7 @@ def test_jira_offset_start_at(httpserver, manifests, stub) -> None:
 
 
 def test_jira_offset_without_total_uses_page_size(httpserver, manifests, stub) -> None:
-    httpserver.expect_request("/rest/api/3/users/search").respond_with_json([{"accountId": str(i)} for i in range(50)])
+    httpserver.expect_request("/rest/api/3/users").respond_with_json([{"accountId": str(i)} for i in range(50)])
     result = run(
         stub(manifests["jira"]),
         "api_token",

@@ -248,7 +248,7 @@ def test_subdomain_placeholder_is_substituted(monkeypatch, manifests) -> None:
         params={"spreadsheetId": "sheet1", "range": "Tab 1!A1:B2"},
     )
     assert calls[0] == "https://acme.zendesk.com/api/v2/users/me"
-    assert calls[1] == "https://acme.my.salesforce.com/services/data/v62.0/limits"
+    assert calls[1] == "https://acme.my.salesforce.com/services/data/v68.0/limits"  # the default api_version
     assert calls[2] == "https://api.atlassian.com/ex/jira/11111111-2222-3333-4444-555555555555/rest/api/3/myself"
     assert calls[3] == "https://sheets.googleapis.com/v4/spreadsheets/sheet1/values/Tab%201%21A1%3AB2"
 

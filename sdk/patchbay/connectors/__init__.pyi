@@ -11,6 +11,19 @@ from typing import Any, ClassVar, Literal, Unpack, overload
 from patchbay.executor import ConnectOptions, HostedExecutor
 from patchbay.typed import Entity, Record
 
+_AsanaWorkspacesSearchResourceType = Literal[
+    "actor",
+    "agent",
+    "custom_field",
+    "goal",
+    "project",
+    "project_template",
+    "portfolio",
+    "tag",
+    "task",
+    "team",
+    "user",
+]
 _GitHubIssuesSearchSort = Literal[
     "comments",
     "reactions",
@@ -24,7 +37,24 @@ _GitHubIssuesSearchSort = Literal[
     "created",
     "updated",
 ]
-_JiraProjectsListOrderBy = Literal[
+_JiraIssueFieldsSearchOrderBy = Literal[
+    "contextsCount",
+    "-contextsCount",
+    "+contextsCount",
+    "lastUsed",
+    "-lastUsed",
+    "+lastUsed",
+    "name",
+    "-name",
+    "+name",
+    "screensCount",
+    "-screensCount",
+    "+screensCount",
+    "projectsCount",
+    "-projectsCount",
+    "+projectsCount",
+]
+_JiraProjectsSearchOrderBy = Literal[
     "category",
     "-category",
     "+category",
@@ -74,10 +104,83 @@ _StripeSubscriptionsUpdatePaymentBehavior = Literal[
     "error_if_incomplete",
     "pending_if_incomplete",
 ]
+_ZendeskSupportAutomationsListSortBy = Literal[
+    "alphabetical",
+    "created_at",
+    "updated_at",
+    "usage_1h",
+    "usage_24h",
+    "usage_7d",
+    "position",
+]
+_ZendeskSupportMacrosListSortBy = Literal[
+    "alphabetical",
+    "created_at",
+    "updated_at",
+    "usage_1h",
+    "usage_24h",
+    "usage_7d",
+    "usage_30d",
+    "position",
+]
+_ZendeskSupportSatisfactionRatingsListScore = Literal[
+    "offered",
+    "unoffered",
+    "received",
+    "received_with_comment",
+    "received_without_comment",
+    "good",
+    "good_with_comment",
+    "good_without_comment",
+    "bad",
+    "bad_with_comment",
+    "bad_without_comment",
+]
+_ZendeskSupportTriggersListSortBy = Literal[
+    "alphabetical",
+    "created_at",
+    "updated_at",
+    "usage_1h",
+    "usage_24h",
+    "usage_7d",
+    "usage_30d",
+    "position",
+]
+
+class AsanaAttachments(Entity):
+    """Asana attachments: Files attached to tasks, projects and project briefs."""
+    async def download(self, *, attachment_gid: str, opt_fields: str | None = None) -> Any:
+        """An attachment's record with its download_url. Asana serves file content from that short-lived URL (on a
+        storage host, not the API), not from an API endpoint; fetch it promptly.
+        """
+    async def get(self, *, attachment_gid: str, opt_fields: str | None = None) -> Any: ...
+    async def list(
+        self, *, parent: str, limit: int | None = None, opt_fields: str | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]: ...
+
+class AsanaProjectSections(Entity):
+    """Asana project_sections: Sections of a project."""
+    async def create(self, *, project_gid: str, data: dict[str, Any], opt_fields: str | None = None) -> Any: ...
+    async def list(
+        self, *, project_gid: str, limit: int | None = None, opt_fields: str | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]: ...
+
+class AsanaProjectTasks(Entity):
+    """Asana project_tasks: Tasks in a project, in their order within the project."""
+    async def list(
+        self,
+        *,
+        project_gid: str,
+        completed_since: str | None = None,
+        limit: int | None = None,
+        opt_fields: str | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]: ...
 
 class AsanaProjects(Entity):
     """Asana projects: Projects."""
     async def create(self, *, data: dict[str, Any], opt_fields: str | None = None) -> Any: ...
+    async def delete(self, *, project_gid: str) -> Any: ...
     async def get(self, *, project_gid: str, opt_fields: str | None = None) -> Any: ...
     async def list(
         self,
@@ -85,22 +188,106 @@ class AsanaProjects(Entity):
         workspace: str | None = None,
         team: str | None = None,
         archived: bool | None = None,
+        custom_type: str | None = None,
+        limit: int | None = None,
+        opt_fields: str | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]: ...
+    async def update(self, *, project_gid: str, data: dict[str, Any], opt_fields: str | None = None) -> Any:
+        """Only the fields given in `data` change."""
+
+class AsanaSectionTasks(Entity):
+    """Asana section_tasks: Tasks in a section."""
+    async def create(self, *, section_gid: str, data: dict[str, Any]) -> Any:
+        """Add a task to a section (moving it out of the project's other sections)."""
+    async def list(
+        self,
+        *,
+        section_gid: str,
+        completed_since: str | None = None,
+        limit: int | None = None,
+        opt_fields: str | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Board view only."""
+
+class AsanaSections(Entity):
+    """Asana sections: Sections (or board columns) of a project."""
+    async def delete(self, *, section_gid: str) -> Any:
+        """The section must be empty, and a project's last section cannot be deleted."""
+    async def get(self, *, section_gid: str, opt_fields: str | None = None) -> Any: ...
+    async def update(self, *, section_gid: str, data: dict[str, Any], opt_fields: str | None = None) -> Any: ...
+
+class AsanaTagTasks(Entity):
+    """Asana tag_tasks: Tasks with a tag."""
+    async def list(
+        self, *, tag_gid: str, limit: int | None = None, opt_fields: str | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]: ...
+
+class AsanaTags(Entity):
+    """Asana tags: Tags."""
+    async def delete(self, *, tag_gid: str) -> Any: ...
+    async def get(self, *, tag_gid: str, opt_fields: str | None = None) -> Any: ...
+    async def update(self, *, tag_gid: str, data: dict[str, Any], opt_fields: str | None = None) -> Any: ...
+
+class AsanaTaskDependencies(Entity):
+    """Asana task_dependencies: The tasks a task depends on."""
+    async def list(
+        self, *, task_gid: str, limit: int | None = None, opt_fields: str | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]: ...
+
+class AsanaTaskDependents(Entity):
+    """Asana task_dependents: The tasks that depend on a task."""
+    async def list(
+        self, *, task_gid: str, limit: int | None = None, opt_fields: str | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]: ...
+
+class AsanaTaskProjects(Entity):
+    """Asana task_projects: The projects a task is in."""
+    async def list(
+        self,
+        *,
+        task_gid: str,
+        include_inherited_projects: bool | None = None,
         limit: int | None = None,
         opt_fields: str | None = None,
         cursor: str | None = None,
     ) -> builtins.list[Record]: ...
 
-class AsanaStories(Entity):
-    """Asana stories: Comments and activity on a task."""
+class AsanaTaskStories(Entity):
+    """Asana task_stories: Comments and activity on a task."""
     async def create(self, *, task_gid: str, data: dict[str, Any], opt_fields: str | None = None) -> Any:
         """Comment on a task."""
+    async def list(
+        self,
+        *,
+        task_gid: str,
+        created_after: str | None = None,
+        resource_subtype: Literal["comment_added"] | None = None,
+        sort_ascending: bool | None = None,
+        limit: int | None = None,
+        opt_fields: str | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]: ...
+
+class AsanaTaskSubtasks(Entity):
+    """Asana task_subtasks: The subtasks of a task."""
     async def list(
         self, *, task_gid: str, limit: int | None = None, opt_fields: str | None = None, cursor: str | None = None
     ) -> builtins.list[Record]: ...
 
+class AsanaTaskTags(Entity):
+    """Asana task_tags: The tags on a task."""
+    async def create(self, *, task_gid: str, data: dict[str, Any]) -> Any:
+        """Add a tag to a task."""
+    async def delete(self, *, task_gid: str, data: dict[str, Any]) -> Any:
+        """Remove a tag from a task."""
+
 class AsanaTasks(Entity):
     """Asana tasks: Tasks."""
     async def create(self, *, data: dict[str, Any], opt_fields: str | None = None) -> Any: ...
+    async def delete(self, *, task_gid: str) -> Any:
+        """The task goes to the deleting user's trash (recoverable for 30 days)."""
     async def get(self, *, task_gid: str, opt_fields: str | None = None) -> Any: ...
     async def list(
         self,
@@ -112,15 +299,52 @@ class AsanaTasks(Entity):
         user_task_list: str | None = None,
         completed_since: str | None = None,
         modified_since: str | None = None,
+        custom_type: str | None = None,
         limit: int | None = None,
         opt_fields: str | None = None,
         cursor: str | None = None,
     ) -> builtins.list[Record]:
         """Tasks in a project, section or user task list, or assigned to someone in a workspace."""
+    async def update(self, *, task_gid: str, data: dict[str, Any], opt_fields: str | None = None) -> Any:
+        """Only the fields given in `data` change."""
+
+class AsanaTeamProjects(Entity):
+    """Asana team_projects: A team's projects."""
+    async def list(
+        self,
+        *,
+        team_gid: str,
+        archived: bool | None = None,
+        limit: int | None = None,
+        opt_fields: str | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]: ...
+
+class AsanaTeamUsers(Entity):
+    """Asana team_users: A team's members (sorted by name, at most 2,000)."""
+    async def list(
+        self, *, team_gid: str, opt_fields: str | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]: ...
+
+class AsanaTeams(Entity):
+    """Asana teams: Teams in an organization."""
+    async def get(self, *, team_gid: str, opt_fields: str | None = None) -> Any: ...
+
+class AsanaUserTeams(Entity):
+    """Asana user_teams: The teams a user is in."""
+    async def list(
+        self,
+        *,
+        user_gid: str,
+        organization: str,
+        limit: int | None = None,
+        opt_fields: str | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]: ...
 
 class AsanaUsers(Entity):
     """Asana users: Users."""
-    async def get(self, *, user_gid: str, opt_fields: str | None = None) -> Any: ...
+    async def get(self, *, user_gid: str, workspace: str | None = None, opt_fields: str | None = None) -> Any: ...
     async def list(
         self,
         *,
@@ -129,8 +353,112 @@ class AsanaUsers(Entity):
         limit: int | None = None,
         opt_fields: str | None = None,
         cursor: str | None = None,
-    ) -> builtins.list[Record]: ...
+    ) -> builtins.list[Record]:
+        """Users of every workspace visible to the caller, sorted by gid."""
     async def me(self, *, opt_fields: str | None = None) -> Any: ...
+
+class AsanaWorkspaceMemberships(Entity):
+    """Asana workspace_memberships: Members of a workspace or organization."""
+    async def create(self, *, workspace_gid: str, data: dict[str, Any], opt_fields: str | None = None) -> Any:
+        """Add a user to a workspace or organization."""
+
+class AsanaWorkspaceProjects(Entity):
+    """Asana workspace_projects: Projects in a workspace."""
+    async def list(
+        self,
+        *,
+        workspace_gid: str,
+        archived: bool | None = None,
+        limit: int | None = None,
+        opt_fields: str | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]: ...
+
+class AsanaWorkspaceTags(Entity):
+    """Asana workspace_tags: Tags in a workspace."""
+    async def create(self, *, workspace_gid: str, data: dict[str, Any], opt_fields: str | None = None) -> Any: ...
+    async def list(
+        self, *, workspace_gid: str, limit: int | None = None, opt_fields: str | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]: ...
+
+class AsanaWorkspaceTaskSearch(Entity):
+    """Asana workspace_task_search: Asana's advanced task search (premium workspaces; others answer 402). Results are
+    not stable between calls, so Asana offers no offset paging: pages follow creation time, newest first
+    (created_at.before the last one).
+    """
+    async def list(
+        self,
+        *,
+        workspace_gid: str,
+        text: str | None = None,
+        resource_subtype: Literal["default_task", "milestone", "approval", "custom"] | None = None,
+        assignee_any: str | None = None,
+        assignee_not: str | None = None,
+        portfolios_any: str | None = None,
+        projects_any: str | None = None,
+        projects_not: str | None = None,
+        projects_all: str | None = None,
+        sections_any: str | None = None,
+        sections_not: str | None = None,
+        sections_all: str | None = None,
+        tags_any: str | None = None,
+        tags_not: str | None = None,
+        tags_all: str | None = None,
+        teams_any: str | None = None,
+        followers_any: str | None = None,
+        followers_not: str | None = None,
+        created_by_any: str | None = None,
+        created_by_not: str | None = None,
+        assigned_by_any: str | None = None,
+        assigned_by_not: str | None = None,
+        liked_by_not: str | None = None,
+        commented_on_by_not: str | None = None,
+        due_on_before: str | None = None,
+        due_on_after: str | None = None,
+        due_on: str | None = None,
+        due_at_before: str | None = None,
+        due_at_after: str | None = None,
+        start_on_before: str | None = None,
+        start_on_after: str | None = None,
+        start_on: str | None = None,
+        created_on_before: str | None = None,
+        created_on_after: str | None = None,
+        created_on: str | None = None,
+        created_at_before: str | None = None,
+        created_at_after: str | None = None,
+        completed_on_before: str | None = None,
+        completed_on_after: str | None = None,
+        completed_on: str | None = None,
+        completed_at_before: str | None = None,
+        completed_at_after: str | None = None,
+        modified_on_before: str | None = None,
+        modified_on_after: str | None = None,
+        modified_on: str | None = None,
+        modified_at_before: str | None = None,
+        modified_at_after: str | None = None,
+        is_blocking: bool | None = None,
+        is_blocked: bool | None = None,
+        has_attachment: bool | None = None,
+        completed: bool | None = None,
+        is_subtask: bool | None = None,
+        sort_by: Literal["due_date", "created_at", "completed_at", "likes", "relevance", "modified_at"] | None = None,
+        sort_ascending: bool | None = None,
+        limit: int | None = None,
+        opt_fields: str | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]: ...
+
+class AsanaWorkspaceTeams(Entity):
+    """Asana workspace_teams: Teams in a workspace visible to the caller."""
+    async def list(
+        self, *, workspace_gid: str, limit: int | None = None, opt_fields: str | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]: ...
+
+class AsanaWorkspaceUsers(Entity):
+    """Asana workspace_users: Users in a workspace or organization (sorted by name, at most 2,000)."""
+    async def list(
+        self, *, workspace_gid: str, opt_fields: str | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]: ...
 
 class AsanaWorkspaces(Entity):
     """Asana workspaces: Workspaces and organizations."""
@@ -138,14 +466,29 @@ class AsanaWorkspaces(Entity):
     async def list(
         self, *, limit: int | None = None, opt_fields: str | None = None, cursor: str | None = None
     ) -> builtins.list[Record]: ...
+    async def search(
+        self,
+        *,
+        workspace_gid: str,
+        resource_type: _AsanaWorkspacesSearchResourceType,
+        query: str | None = None,
+        count: int | None = None,
+        opt_fields: str | None = None,
+    ) -> Any:
+        """Find tasks, projects, users, tags, teams and more in a workspace by name (Asana's typeahead): one page of at
+        most `count` results, ordered by relevance to the caller; an empty query still returns results.
+        """
 
 class AsanaConnector(HostedExecutor):
-    """Asana: `connect('asana')` returns this. Entities: projects, stories, tasks, users, workspaces.
+    """Asana: `connect('asana')` returns this. Entities: attachments, project_sections, project_tasks, projects,
+    section_tasks, sections, tag_tasks, tags, task_dependencies, task_dependents, task_projects, task_stories,
+    task_subtasks, task_tags, tasks, team_projects, team_users, teams, user_teams, users, workspace_memberships,
+    workspace_projects, workspace_tags, workspace_task_search, workspace_teams, workspace_users, workspaces.
 
-    Each action is an async method, e.g. `await asana.projects.<action>(...)`; execute("<entity>", "<action>", params)
-    works too.
+    Each action is an async method, e.g. `await asana.attachments.<action>(...)`; execute("<entity>", "<action>",
+    params) works too.
 
-    Tasks, projects, workspaces and users in Asana.
+    Tasks, projects, sections, tags, teams, workspaces and users in Asana.
 
     API docs: https://developers.asana.com/reference/rest-api-reference
     """
@@ -153,13 +496,57 @@ class AsanaConnector(HostedExecutor):
     connector_slug: ClassVar[str | None]
     definition_id: ClassVar[str | None]
     @property
+    def attachments(self) -> AsanaAttachments: ...
+    @property
+    def project_sections(self) -> AsanaProjectSections: ...
+    @property
+    def project_tasks(self) -> AsanaProjectTasks: ...
+    @property
     def projects(self) -> AsanaProjects: ...
     @property
-    def stories(self) -> AsanaStories: ...
+    def section_tasks(self) -> AsanaSectionTasks: ...
+    @property
+    def sections(self) -> AsanaSections: ...
+    @property
+    def tag_tasks(self) -> AsanaTagTasks: ...
+    @property
+    def tags(self) -> AsanaTags: ...
+    @property
+    def task_dependencies(self) -> AsanaTaskDependencies: ...
+    @property
+    def task_dependents(self) -> AsanaTaskDependents: ...
+    @property
+    def task_projects(self) -> AsanaTaskProjects: ...
+    @property
+    def task_stories(self) -> AsanaTaskStories: ...
+    @property
+    def task_subtasks(self) -> AsanaTaskSubtasks: ...
+    @property
+    def task_tags(self) -> AsanaTaskTags: ...
     @property
     def tasks(self) -> AsanaTasks: ...
     @property
+    def team_projects(self) -> AsanaTeamProjects: ...
+    @property
+    def team_users(self) -> AsanaTeamUsers: ...
+    @property
+    def teams(self) -> AsanaTeams: ...
+    @property
+    def user_teams(self) -> AsanaUserTeams: ...
+    @property
     def users(self) -> AsanaUsers: ...
+    @property
+    def workspace_memberships(self) -> AsanaWorkspaceMemberships: ...
+    @property
+    def workspace_projects(self) -> AsanaWorkspaceProjects: ...
+    @property
+    def workspace_tags(self) -> AsanaWorkspaceTags: ...
+    @property
+    def workspace_task_search(self) -> AsanaWorkspaceTaskSearch: ...
+    @property
+    def workspace_teams(self) -> AsanaWorkspaceTeams: ...
+    @property
+    def workspace_users(self) -> AsanaWorkspaceUsers: ...
     @property
     def workspaces(self) -> AsanaWorkspaces: ...
 
@@ -723,32 +1110,102 @@ class GoogleSheetsConnector(HostedExecutor):
     @property
     def values(self) -> GoogleSheetsValues: ...
 
-class HubSpotCompanies(Entity):
-    """HubSpot companies: CRM companies."""
+class HubSpotAssociations(Entity):
+    """HubSpot associations: Associations between CRM records, with their labels (associations v4)."""
+    async def create(
+        self,
+        *,
+        objectType: str,
+        objectId: str,
+        toObjectType: str,
+        toObjectId: str,
+        types: builtins.list[dict[str, Any]],
+    ) -> Any:
+        """Associate two records with one or more association types (labels)."""
+    async def delete(self, *, objectType: str, objectId: str, toObjectType: str, toObjectId: str) -> Any:
+        """Remove every association between two records."""
+    async def list(
+        self, *, objectType: str, objectId: str, toObjectType: str, limit: int | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]:
+        """The records of one type associated with a record, with the association types (labels) of each."""
+
+class HubSpotCalls(Entity):
+    """HubSpot calls: Call engagements logged on CRM records."""
     async def create(
         self, *, properties: dict[str, Any], associations: builtins.list[dict[str, Any]] | None = None
-    ) -> Any: ...
+    ) -> Any:
+        """Create a call."""
+    async def delete(self, *, callId: str) -> Any:
+        """Archive a call (restorable for 90 days)."""
     async def get(
         self,
         *,
-        companyId: str,
+        callId: str,
         properties: builtins.list[str] | None = None,
+        propertiesWithHistory: builtins.list[str] | None = None,
         associations: builtins.list[str] | None = None,
         archived: bool | None = None,
         idProperty: str | None = None,
-    ) -> Any: ...
+    ) -> Any:
+        """One call by ID (or by a unique property with idProperty)."""
     async def list(
         self,
         *,
         limit: int | None = None,
         properties: builtins.list[str] | None = None,
+        propertiesWithHistory: builtins.list[str] | None = None,
         associations: builtins.list[str] | None = None,
         archived: bool | None = None,
         cursor: str | None = None,
-    ) -> builtins.list[Record]: ...
+    ) -> builtins.list[Record]:
+        """A page of calls."""
+    async def update(self, *, callId: str, properties: dict[str, Any], idProperty: str | None = None) -> Any:
+        """Update a call's properties; an empty string clears a value."""
+
+class HubSpotCompanies(Entity):
+    """HubSpot companies: CRM companies."""
+    async def create(
+        self, *, properties: dict[str, Any], associations: builtins.list[dict[str, Any]] | None = None
+    ) -> Any:
+        """Create a company."""
+    async def get(
+        self,
+        *,
+        companyId: str,
+        properties: builtins.list[str] | None = None,
+        propertiesWithHistory: builtins.list[str] | None = None,
+        associations: builtins.list[str] | None = None,
+        archived: bool | None = None,
+        idProperty: str | None = None,
+    ) -> Any:
+        """One company by ID (or by a unique property with idProperty)."""
+    async def list(
+        self,
+        *,
+        limit: int | None = None,
+        properties: builtins.list[str] | None = None,
+        propertiesWithHistory: builtins.list[str] | None = None,
+        associations: builtins.list[str] | None = None,
+        archived: bool | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """A page of companies."""
+    async def search(
+        self,
+        *,
+        query: str | None = None,
+        filterGroups: builtins.list[dict[str, Any]] | None = None,
+        sorts: builtins.list[Any] | None = None,
+        properties: builtins.list[str] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Search companies by text, property filters and sorts (CRM search)."""
+    async def update(self, *, companyId: str, properties: dict[str, Any], idProperty: str | None = None) -> Any:
+        """Update a company's properties; an empty string clears a value."""
 
 class HubSpotContacts(Entity):
-    """HubSpot contacts: CRM contacts (v3 objects API)."""
+    """HubSpot contacts: CRM contacts."""
     async def create(
         self, *, properties: dict[str, Any], associations: builtins.list[dict[str, Any]] | None = None
     ) -> Any:
@@ -763,7 +1220,7 @@ class HubSpotContacts(Entity):
         archived: bool | None = None,
         idProperty: str | None = None,
     ) -> Any:
-        """One contact by ID (or by idProperty)."""
+        """One contact by ID (or by a unique property with idProperty)."""
     async def list(
         self,
         *,
@@ -778,43 +1235,191 @@ class HubSpotContacts(Entity):
     async def search(
         self,
         *,
+        query: str | None = None,
         filterGroups: builtins.list[dict[str, Any]] | None = None,
         sorts: builtins.list[Any] | None = None,
-        query: str | None = None,
         properties: builtins.list[str] | None = None,
         limit: int | None = None,
         cursor: str | None = None,
     ) -> builtins.list[Record]:
-        """Search contacts with filters (up to 200 per page, 10,000 results)."""
+        """Search contacts by text, property filters and sorts (CRM search)."""
+    async def update(self, *, contactId: str, properties: dict[str, Any], idProperty: str | None = None) -> Any:
+        """Update a contact's properties; an empty string clears a value."""
 
 class HubSpotDeals(Entity):
     """HubSpot deals: CRM deals."""
     async def create(
         self, *, properties: dict[str, Any], associations: builtins.list[dict[str, Any]] | None = None
-    ) -> Any: ...
+    ) -> Any:
+        """Create a deal."""
     async def get(
         self,
         *,
         dealId: str,
         properties: builtins.list[str] | None = None,
+        propertiesWithHistory: builtins.list[str] | None = None,
         associations: builtins.list[str] | None = None,
         archived: bool | None = None,
-    ) -> Any: ...
+        idProperty: str | None = None,
+    ) -> Any:
+        """One deal by ID (or by a unique property with idProperty)."""
     async def list(
         self,
         *,
         limit: int | None = None,
         properties: builtins.list[str] | None = None,
+        propertiesWithHistory: builtins.list[str] | None = None,
         associations: builtins.list[str] | None = None,
         archived: bool | None = None,
         cursor: str | None = None,
-    ) -> builtins.list[Record]: ...
+    ) -> builtins.list[Record]:
+        """A page of deals."""
+    async def search(
+        self,
+        *,
+        query: str | None = None,
+        filterGroups: builtins.list[dict[str, Any]] | None = None,
+        sorts: builtins.list[Any] | None = None,
+        properties: builtins.list[str] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Search deals by text, property filters and sorts (CRM search)."""
+    async def update(self, *, dealId: str, properties: dict[str, Any], idProperty: str | None = None) -> Any:
+        """Update a deal's properties; an empty string clears a value."""
+
+class HubSpotEmails(Entity):
+    """HubSpot emails: Email engagements logged on CRM records."""
+    async def create(
+        self, *, properties: dict[str, Any], associations: builtins.list[dict[str, Any]] | None = None
+    ) -> Any:
+        """Create a email."""
+    async def delete(self, *, emailId: str) -> Any:
+        """Archive a email (restorable for 90 days)."""
+    async def get(
+        self,
+        *,
+        emailId: str,
+        properties: builtins.list[str] | None = None,
+        propertiesWithHistory: builtins.list[str] | None = None,
+        associations: builtins.list[str] | None = None,
+        archived: bool | None = None,
+        idProperty: str | None = None,
+    ) -> Any:
+        """One email by ID (or by a unique property with idProperty)."""
+    async def list(
+        self,
+        *,
+        limit: int | None = None,
+        properties: builtins.list[str] | None = None,
+        propertiesWithHistory: builtins.list[str] | None = None,
+        associations: builtins.list[str] | None = None,
+        archived: bool | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """A page of emails."""
+    async def update(self, *, emailId: str, properties: dict[str, Any], idProperty: str | None = None) -> Any:
+        """Update a email's properties; an empty string clears a value."""
+
+class HubSpotMeetings(Entity):
+    """HubSpot meetings: Meeting engagements logged on CRM records."""
+    async def create(
+        self, *, properties: dict[str, Any], associations: builtins.list[dict[str, Any]] | None = None
+    ) -> Any:
+        """Create a meeting."""
+    async def delete(self, *, meetingId: str) -> Any:
+        """Archive a meeting (restorable for 90 days)."""
+    async def get(
+        self,
+        *,
+        meetingId: str,
+        properties: builtins.list[str] | None = None,
+        propertiesWithHistory: builtins.list[str] | None = None,
+        associations: builtins.list[str] | None = None,
+        archived: bool | None = None,
+        idProperty: str | None = None,
+    ) -> Any:
+        """One meeting by ID (or by a unique property with idProperty)."""
+    async def list(
+        self,
+        *,
+        limit: int | None = None,
+        properties: builtins.list[str] | None = None,
+        propertiesWithHistory: builtins.list[str] | None = None,
+        associations: builtins.list[str] | None = None,
+        archived: bool | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """A page of meetings."""
+    async def update(self, *, meetingId: str, properties: dict[str, Any], idProperty: str | None = None) -> Any:
+        """Update a meeting's properties; an empty string clears a value."""
+
+class HubSpotNotes(Entity):
+    """HubSpot notes: Notes on CRM records."""
+    async def create(
+        self, *, properties: dict[str, Any], associations: builtins.list[dict[str, Any]] | None = None
+    ) -> Any:
+        """Create a note."""
+    async def delete(self, *, noteId: str) -> Any:
+        """Archive a note (restorable for 90 days)."""
+    async def get(
+        self,
+        *,
+        noteId: str,
+        properties: builtins.list[str] | None = None,
+        propertiesWithHistory: builtins.list[str] | None = None,
+        associations: builtins.list[str] | None = None,
+        archived: bool | None = None,
+        idProperty: str | None = None,
+    ) -> Any:
+        """One note by ID (or by a unique property with idProperty)."""
+    async def list(
+        self,
+        *,
+        limit: int | None = None,
+        properties: builtins.list[str] | None = None,
+        propertiesWithHistory: builtins.list[str] | None = None,
+        associations: builtins.list[str] | None = None,
+        archived: bool | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """A page of notes."""
+    async def update(self, *, noteId: str, properties: dict[str, Any], idProperty: str | None = None) -> Any:
+        """Update a note's properties; an empty string clears a value."""
+
+class HubSpotObjects(Entity):
+    """HubSpot objects: Records of any CRM object type, standard or custom (the generic objects API)."""
+    async def get(
+        self,
+        *,
+        objectType: str,
+        objectId: str,
+        properties: builtins.list[str] | None = None,
+        propertiesWithHistory: builtins.list[str] | None = None,
+        associations: builtins.list[str] | None = None,
+        archived: bool | None = None,
+        idProperty: str | None = None,
+    ) -> Any:
+        """One record of any object type by ID (or by a unique property with idProperty)."""
+    async def list(
+        self,
+        *,
+        objectType: str,
+        limit: int | None = None,
+        properties: builtins.list[str] | None = None,
+        propertiesWithHistory: builtins.list[str] | None = None,
+        associations: builtins.list[str] | None = None,
+        archived: bool | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """A page of records of any object type."""
 
 class HubSpotOwners(Entity):
     """HubSpot owners: CRM owners (users who can own records)."""
     async def get(
         self, *, ownerId: int, idProperty: Literal["id", "userId"] | None = None, archived: bool | None = None
-    ) -> Any: ...
+    ) -> Any:
+        """One owner by ID (or by user ID with idProperty)."""
     async def list(
         self,
         *,
@@ -822,15 +1427,102 @@ class HubSpotOwners(Entity):
         limit: int | None = None,
         archived: bool | None = None,
         cursor: str | None = None,
-    ) -> builtins.list[Record]: ...
+    ) -> builtins.list[Record]:
+        """A page of owners."""
+
+class HubSpotSchemas(Entity):
+    """HubSpot schemas: Custom object schemas (the object types defined in the account, with their properties and
+    associations).
+    """
+    async def get(self, *, objectType: str) -> Any:
+        """One custom object schema."""
+    async def list(self, *, archived: bool | None = None) -> Any:
+        """Every custom object schema in the account (one page)."""
+
+class HubSpotTasks(Entity):
+    """HubSpot tasks: Tasks on CRM records."""
+    async def create(
+        self, *, properties: dict[str, Any], associations: builtins.list[dict[str, Any]] | None = None
+    ) -> Any:
+        """Create a task."""
+    async def delete(self, *, taskId: str) -> Any:
+        """Archive a task (restorable for 90 days)."""
+    async def get(
+        self,
+        *,
+        taskId: str,
+        properties: builtins.list[str] | None = None,
+        propertiesWithHistory: builtins.list[str] | None = None,
+        associations: builtins.list[str] | None = None,
+        archived: bool | None = None,
+        idProperty: str | None = None,
+    ) -> Any:
+        """One task by ID (or by a unique property with idProperty)."""
+    async def list(
+        self,
+        *,
+        limit: int | None = None,
+        properties: builtins.list[str] | None = None,
+        propertiesWithHistory: builtins.list[str] | None = None,
+        associations: builtins.list[str] | None = None,
+        archived: bool | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """A page of tasks."""
+    async def update(self, *, taskId: str, properties: dict[str, Any], idProperty: str | None = None) -> Any:
+        """Update a task's properties; an empty string clears a value."""
+
+class HubSpotTickets(Entity):
+    """HubSpot tickets: Help desk tickets."""
+    async def create(
+        self, *, properties: dict[str, Any], associations: builtins.list[dict[str, Any]] | None = None
+    ) -> Any:
+        """Create a ticket."""
+    async def get(
+        self,
+        *,
+        ticketId: str,
+        properties: builtins.list[str] | None = None,
+        propertiesWithHistory: builtins.list[str] | None = None,
+        associations: builtins.list[str] | None = None,
+        archived: bool | None = None,
+        idProperty: str | None = None,
+    ) -> Any:
+        """One ticket by ID (or by a unique property with idProperty)."""
+    async def list(
+        self,
+        *,
+        limit: int | None = None,
+        properties: builtins.list[str] | None = None,
+        propertiesWithHistory: builtins.list[str] | None = None,
+        associations: builtins.list[str] | None = None,
+        archived: bool | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """A page of tickets."""
+    async def search(
+        self,
+        *,
+        query: str | None = None,
+        filterGroups: builtins.list[dict[str, Any]] | None = None,
+        sorts: builtins.list[Any] | None = None,
+        properties: builtins.list[str] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Search tickets by text, property filters and sorts (CRM search)."""
+    async def update(self, *, ticketId: str, properties: dict[str, Any], idProperty: str | None = None) -> Any:
+        """Update a ticket's properties; an empty string clears a value."""
 
 class HubSpotConnector(HostedExecutor):
-    """HubSpot: `connect('hubspot')` returns this. Entities: companies, contacts, deals, owners.
+    """HubSpot: `connect('hubspot')` returns this. Entities: associations, calls, companies, contacts, deals, emails,
+    meetings, notes, objects, owners, schemas, tasks, tickets.
 
-    Each action is an async method, e.g. `await hubspot.companies.<action>(...)`; execute("<entity>", "<action>",
+    Each action is an async method, e.g. `await hubspot.associations.<action>(...)`; execute("<entity>", "<action>",
     params) works too.
 
-    CRM contacts, companies, deals and owners.
+    CRM contacts, companies, deals, tickets, engagements (calls, emails, meetings, notes, tasks), associations and
+    owners.
 
     API docs: https://developers.hubspot.com/docs/api/overview
     """
@@ -838,13 +1530,31 @@ class HubSpotConnector(HostedExecutor):
     connector_slug: ClassVar[str | None]
     definition_id: ClassVar[str | None]
     @property
+    def associations(self) -> HubSpotAssociations: ...
+    @property
+    def calls(self) -> HubSpotCalls: ...
+    @property
     def companies(self) -> HubSpotCompanies: ...
     @property
     def contacts(self) -> HubSpotContacts: ...
     @property
     def deals(self) -> HubSpotDeals: ...
     @property
+    def emails(self) -> HubSpotEmails: ...
+    @property
+    def meetings(self) -> HubSpotMeetings: ...
+    @property
+    def notes(self) -> HubSpotNotes: ...
+    @property
+    def objects(self) -> HubSpotObjects: ...
+    @property
     def owners(self) -> HubSpotOwners: ...
+    @property
+    def schemas(self) -> HubSpotSchemas: ...
+    @property
+    def tasks(self) -> HubSpotTasks: ...
+    @property
+    def tickets(self) -> HubSpotTickets: ...
 
 class IntercomAdmins(Entity):
     """Intercom admins: Teammates."""
@@ -869,11 +1579,36 @@ class IntercomCompanies(Entity):
         custom_attributes: dict[str, Any] | None = None,
     ) -> Any:
         """Create or update a company, matched on company_id."""
+    async def delete(self, *, company_id: str) -> Any: ...
     async def get(self, *, company_id: str) -> Any: ...
     async def list(
-        self, *, page: int | None = None, per_page: int | None = None, order: Literal["asc", "desc"] | None = None
+        self,
+        *,
+        name: str | None = None,
+        company_id: str | None = None,
+        tag_id: str | None = None,
+        segment_id: str | None = None,
+        page: int | None = None,
+        per_page: int | None = None,
+        order: Literal["asc", "desc"] | None = None,
     ) -> Any:
-        """Companies (page-numbered; use scroll for more than 10,000)."""
+        """Companies (page-numbered; use scroll for more than 10,000), optionally filtered by name, company_id, tag or
+        segment.
+        """
+    async def update(
+        self,
+        *,
+        company_id: str,
+        name: str | None = None,
+        plan: str | None = None,
+        size: int | None = None,
+        website: str | None = None,
+        industry: str | None = None,
+        monthly_spend: int | None = None,
+        remote_created_at: int | None = None,
+        custom_attributes: dict[str, Any] | None = None,
+    ) -> Any:
+        """Update a company by Intercom's id (its company_id cannot change)."""
 
 class IntercomContacts(Entity):
     """Intercom contacts: Users and leads."""
@@ -892,21 +1627,117 @@ class IntercomContacts(Entity):
         unsubscribed_from_emails: bool | None = None,
         custom_attributes: dict[str, Any] | None = None,
     ) -> Any: ...
+    async def delete(self, *, contact_id: str) -> Any: ...
     async def get(self, *, contact_id: str) -> Any: ...
     async def list(self, *, per_page: int | None = None, cursor: str | None = None) -> builtins.list[Record]: ...
     async def search(
-        self, *, query: dict[str, Any], pagination: dict[str, Any] | None = None, cursor: str | None = None
-    ) -> builtins.list[Record]: ...
+        self,
+        *,
+        query: dict[str, Any],
+        pagination: dict[str, Any] | None = None,
+        sort: dict[str, Any] | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Contacts matching a query: one filter {"field", "operator", "value"} or {"operator": "AND"|"OR", "value":
+        [filters]}. Operators: = != IN NIN < > ~ !~ ^ $. Dates are Unix timestamps.
+        """
+    async def update(
+        self,
+        *,
+        contact_id: str,
+        role: Literal["user", "lead"] | None = None,
+        external_id: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+        name: str | None = None,
+        avatar: str | None = None,
+        signed_up_at: int | None = None,
+        last_seen_at: int | None = None,
+        owner_id: int | None = None,
+        unsubscribed_from_emails: bool | None = None,
+        custom_attributes: dict[str, Any] | None = None,
+    ) -> Any: ...
 
 class IntercomConversations(Entity):
     """Intercom conversations: Conversations."""
     async def create(self, *, from_: dict[str, Any], body: str, created_at: int | None = None) -> Any:
         """A conversation initiated by a contact."""
+    async def delete(self, *, conversation_id: str) -> Any: ...
     async def get(self, *, conversation_id: str, display_as: Literal["plaintext"] | None = None) -> Any: ...
     async def list(self, *, per_page: int | None = None, cursor: str | None = None) -> builtins.list[Record]: ...
+    async def search(
+        self,
+        *,
+        query: dict[str, Any],
+        pagination: dict[str, Any] | None = None,
+        sort: dict[str, Any] | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Conversations matching a query: one filter {"field", "operator", "value"} or {"operator": "AND"|"OR",
+        "value": [filters]}, on fields such as state, open, updated_at, source.author.email or admin_assignee_id.
+        """
+    async def update(
+        self,
+        *,
+        conversation_id: str,
+        display_as: Literal["plaintext"] | None = None,
+        read: bool | None = None,
+        title: str | None = None,
+        custom_attributes: dict[str, Any] | None = None,
+    ) -> Any:
+        """Mark read, retitle or set custom attributes (replies, assignment and state have their own endpoints)."""
+
+class IntercomInternalArticles(Entity):
+    """Intercom internal_articles: Articles for teammates only (Intercom's knowledge hub)."""
+    async def create(
+        self, *, title: str, body: str | None = None, author_id: int, owner_id: int, locale: str | None = None
+    ) -> Any: ...
+    async def delete(self, *, internal_article_id: int) -> Any: ...
+    async def update(
+        self,
+        *,
+        internal_article_id: int,
+        title: str | None = None,
+        body: str | None = None,
+        author_id: int | None = None,
+        owner_id: int | None = None,
+    ) -> Any: ...
+
+class IntercomNotes(Entity):
+    """Intercom notes: Notes on contacts."""
+    async def create(self, *, contact_id: str, body: str, admin_id: str | None = None) -> Any:
+        """Add a note to a contact."""
+
+class IntercomSegments(Entity):
+    """Intercom segments: Segments of contacts and companies."""
+    async def get(self, *, segment_id: str) -> Any: ...
+    async def list(self, *, include_count: bool | None = None) -> Any: ...
+
+class IntercomTags(Entity):
+    """Intercom tags: Tags."""
+    async def create(
+        self,
+        *,
+        name: str,
+        id: str | None = None,
+        companies: builtins.list[dict[str, Any]] | None = None,
+        users: builtins.list[dict[str, Any]] | None = None,
+    ) -> Any:
+        """Create a tag, rename one (with its id), or tag or untag companies or users in bulk (companies or users lists;
+        "untag": true on an item removes the tag).
+        """
+    async def delete(self, *, tag_id: str) -> Any: ...
+    async def get(self, *, tag_id: str) -> Any: ...
+    async def list(self) -> Any: ...
+
+class IntercomTeams(Entity):
+    """Intercom teams: Teams of admins."""
+    async def get(self, *, team_id: str) -> Any: ...
+    async def list(self) -> Any: ...
 
 class IntercomConnector(HostedExecutor):
-    """Intercom: `connect('intercom')` returns this. Entities: admins, companies, contacts, conversations.
+    """Intercom: `connect('intercom')` returns this. Entities: admins, companies, contacts, conversations,
+    internal_articles, notes, segments, tags, teams.
 
     Each action is an async method, e.g. `await intercom.admins.<action>(...)`; execute("<entity>", "<action>", params)
     works too.
@@ -926,13 +1757,31 @@ class IntercomConnector(HostedExecutor):
     def contacts(self) -> IntercomContacts: ...
     @property
     def conversations(self) -> IntercomConversations: ...
+    @property
+    def internal_articles(self) -> IntercomInternalArticles: ...
+    @property
+    def notes(self) -> IntercomNotes: ...
+    @property
+    def segments(self) -> IntercomSegments: ...
+    @property
+    def tags(self) -> IntercomTags: ...
+    @property
+    def teams(self) -> IntercomTeams: ...
 
-class JiraComments(Entity):
-    """Jira comments: Issue comments."""
+class JiraIssueComments(Entity):
+    """Jira issue_comments: Issue comments."""
     async def create(
-        self, *, issueIdOrKey: str, body: dict[str, Any], visibility: dict[str, Any] | None = None
+        self,
+        *,
+        issueIdOrKey: str,
+        body: dict[str, Any],
+        visibility: dict[str, Any] | None = None,
+        properties: builtins.list[dict[str, Any]] | None = None,
+        expand: Literal["renderedBody"] | None = None,
     ) -> Any: ...
-    async def get(self, *, issueIdOrKey: str, id: str, expand: str | None = None) -> Any: ...
+    async def delete(self, *, issueIdOrKey: str, id: str) -> Any:
+        """Jira answers 204 with no body."""
+    async def get(self, *, issueIdOrKey: str, id: str, expand: Literal["renderedBody"] | None = None) -> Any: ...
     async def list(
         self,
         *,
@@ -940,56 +1789,195 @@ class JiraComments(Entity):
         startAt: int | None = None,
         maxResults: int | None = None,
         orderBy: Literal["created", "-created", "+created"] | None = None,
+        expand: Literal["renderedBody"] | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]: ...
+    async def update(
+        self,
+        *,
+        issueIdOrKey: str,
+        id: str,
+        body: dict[str, Any],
+        visibility: dict[str, Any] | None = None,
+        properties: builtins.list[dict[str, Any]] | None = None,
+        notifyUsers: bool | None = None,
+        overrideEditableFlag: bool | None = None,
+        expand: Literal["renderedBody"] | None = None,
+    ) -> Any: ...
+
+class JiraIssueFields(Entity):
+    """Jira issue_fields: System and custom issue fields."""
+    async def list(self) -> Any:
+        """Every system and custom field the user may see (one list, not paginated)."""
+    async def search(
+        self,
+        *,
+        query: str | None = None,
+        type: builtins.list[Literal["custom", "system"]] | None = None,
+        id: builtins.list[str] | None = None,
+        projectIds: builtins.list[int] | None = None,
+        orderBy: _JiraIssueFieldsSearchOrderBy | None = None,
         expand: str | None = None,
+        startAt: int | None = None,
+        maxResults: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Fields a page at a time; `query` matches field names and descriptions (Administer Jira permission)."""
+
+class JiraIssueLinks(Entity):
+    """Jira issue_links: Links between two issues."""
+    async def create(
+        self,
+        *,
+        type: dict[str, Any],
+        inwardIssue: dict[str, Any],
+        outwardIssue: dict[str, Any],
+        comment: dict[str, Any] | None = None,
+    ) -> Any:
+        """Link two issues, optionally adding a comment to the outward issue. Jira answers 201 with no body; read the
+        link from the issue's issuelinks field.
+        """
+
+class JiraIssueTransitions(Entity):
+    """Jira issue_transitions: Workflow transitions of an issue."""
+    async def create(
+        self,
+        *,
+        issueIdOrKey: str,
+        transition: dict[str, Any],
+        fields: dict[str, Any] | None = None,
+        update: dict[str, Any] | None = None,
+        historyMetadata: dict[str, Any] | None = None,
+        properties: builtins.list[dict[str, Any]] | None = None,
+    ) -> Any:
+        """Move an issue through its workflow, optionally setting fields on the transition screen. Jira answers 204 with
+        no body.
+        """
+    async def list(
+        self,
+        *,
+        issueIdOrKey: str,
+        expand: Literal["transitions.fields"] | None = None,
+        transitionId: str | None = None,
+        skipRemoteOnlyCondition: bool | None = None,
+        includeUnavailableTransitions: bool | None = None,
+        sortByOpsBarAndStatus: bool | None = None,
+    ) -> Any:
+        """The transitions the user can make on an issue in its current status."""
+
+class JiraIssueWorklogs(Entity):
+    """Jira issue_worklogs: Time logged on an issue (time tracking must be enabled)."""
+    async def create(
+        self,
+        *,
+        issueIdOrKey: str,
+        started: str,
+        timeSpent: str | None = None,
+        timeSpentSeconds: int | None = None,
+        comment: dict[str, Any] | None = None,
+        visibility: dict[str, Any] | None = None,
+        properties: builtins.list[dict[str, Any]] | None = None,
+        notifyUsers: bool | None = None,
+        adjustEstimate: Literal["new", "leave", "manual", "auto"] | None = None,
+        newEstimate: str | None = None,
+        reduceBy: str | None = None,
+        expand: Literal["properties"] | None = None,
+        overrideEditableFlag: bool | None = None,
+    ) -> Any: ...
+    async def get(self, *, issueIdOrKey: str, id: str, expand: Literal["properties"] | None = None) -> Any: ...
+    async def list(
+        self,
+        *,
+        issueIdOrKey: str,
+        startAt: int | None = None,
+        maxResults: int | None = None,
+        startedAfter: int | None = None,
+        startedBefore: int | None = None,
+        expand: Literal["properties"] | None = None,
         cursor: str | None = None,
     ) -> builtins.list[Record]: ...
 
 class JiraIssues(Entity):
     """Jira issues: Issues."""
     async def create(
-        self, *, fields: dict[str, Any], update: dict[str, Any] | None = None, updateHistory: bool | None = None
+        self,
+        *,
+        fields: dict[str, Any],
+        update: dict[str, Any] | None = None,
+        historyMetadata: dict[str, Any] | None = None,
+        properties: list[dict[str, Any]] | None = None,
+        transition: dict[str, Any] | None = None,
+        updateHistory: bool | None = None,
     ) -> Any: ...
+    async def delete(self, *, issueIdOrKey: str, deleteSubtasks: Literal["true", "false"] | None = None) -> Any:
+        """Delete an issue. An issue with subtasks is deleted only with deleteSubtasks "true"."""
     async def get(
         self,
         *,
         issueIdOrKey: str,
-        fields: builtins.list[str] | None = None,
+        fields: list[str] | None = None,
         fieldsByKeys: bool | None = None,
         expand: str | None = None,
-        properties: builtins.list[str] | None = None,
+        properties: list[str] | None = None,
         updateHistory: bool | None = None,
     ) -> Any: ...
-    async def list(
+    async def search(
         self,
         *,
         jql: str,
         maxResults: int | None = None,
-        fields: builtins.list[str] | None = None,
+        fields: list[str] | None = None,
         expand: str | None = None,
-        properties: builtins.list[str] | None = None,
+        properties: list[str] | None = None,
         fieldsByKeys: bool | None = None,
         failFast: bool | None = None,
-        reconcileIssues: builtins.list[int] | None = None,
+        reconcileIssues: list[int] | None = None,
         cursor: str | None = None,
-    ) -> builtins.list[Record]:
-        """Issues matching a JQL query (enhanced search, /search/jql)."""
+    ) -> list[Record]:
+        """Issues matching a JQL query (enhanced search, /search/jql), paged with nextPageToken."""
+    async def update(
+        self,
+        *,
+        issueIdOrKey: str,
+        fields: dict[str, Any] | None = None,
+        update: dict[str, Any] | None = None,
+        historyMetadata: dict[str, Any] | None = None,
+        properties: list[dict[str, Any]] | None = None,
+        notifyUsers: bool | None = None,
+        overrideScreenSecurity: bool | None = None,
+        overrideEditableFlag: bool | None = None,
+        returnIssue: bool | None = None,
+        expand: str | None = None,
+    ) -> Any:
+        """Edit an issue's fields. Jira answers 204 with no body unless returnIssue is true."""
+
+class JiraIssuesAssignee(Entity):
+    """Jira issues_assignee: An issue's assignee."""
+    async def update(self, *, issueIdOrKey: str, accountId: str | None) -> Any:
+        """Assign an issue: an accountId, null to unassign, or "-1" for the project's default assignee."""
 
 class JiraProjects(Entity):
     """Jira projects: Projects."""
-    async def get(self, *, projectIdOrKey: str, expand: str | None = None) -> Any: ...
-    async def list(
+    async def get(
+        self, *, projectIdOrKey: str, expand: str | None = None, properties: list[str] | None = None
+    ) -> Any: ...
+    async def search(
         self,
         *,
         startAt: int | None = None,
         maxResults: int | None = None,
-        orderBy: _JiraProjectsListOrderBy | None = None,
+        orderBy: _JiraProjectsSearchOrderBy | None = None,
+        id: list[int] | None = None,
+        keys: list[str] | None = None,
         query: str | None = None,
         typeKey: str | None = None,
+        categoryId: int | None = None,
         action: Literal["view", "browse", "edit", "create"] | None = None,
-        status: builtins.list[Literal["live", "archived", "deleted"]] | None = None,
         expand: str | None = None,
+        status: list[Literal["live", "archived", "deleted"]] | None = None,
         cursor: str | None = None,
-    ) -> builtins.list[Record]: ...
+    ) -> list[Record]:
+        """Projects visible to the user, a page at a time; `query` matches the project key or name."""
 
 class JiraUsers(Entity):
     """Jira users: Atlassian accounts."""
@@ -997,16 +1985,30 @@ class JiraUsers(Entity):
     async def list(
         self, *, startAt: int | None = None, maxResults: int | None = None, cursor: str | None = None
     ) -> builtins.list[Record]:
-        """All users (including app and inactive users)."""
+        """All users, including active, inactive and previously deleted users that have an Atlassian account."""
     async def me(self, *, expand: Literal["groups", "applicationRoles"] | None = None) -> Any: ...
+    async def search(
+        self,
+        *,
+        query: str | None = None,
+        accountId: str | None = None,
+        property: str | None = None,
+        startAt: int | None = None,
+        maxResults: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Active users whose display name or email address starts with `query` (or with exactly this `accountId`, or
+        matching a user `property`); give at least one of the three.
+        """
 
 class JiraConnector(HostedExecutor):
-    """Jira: `connect('jira')` returns this. Entities: comments, issues, projects, users.
+    """Jira: `connect('jira')` returns this. Entities: issue_comments, issue_fields, issue_links, issue_transitions,
+    issue_worklogs, issues, issues_assignee, projects, users.
 
-    Each action is an async method, e.g. `await jira.comments.<action>(...)`; execute("<entity>", "<action>", params)
-    works too.
+    Each action is an async method, e.g. `await jira.issue_comments.<action>(...)`; execute("<entity>", "<action>",
+    params) works too.
 
-    Issues, projects, comments and users in Jira Cloud (REST API v3).
+    Issues (JQL search), comments, worklogs, transitions, links, fields, projects and users in Jira Cloud (REST API v3).
 
     API docs: https://developer.atlassian.com/cloud/jira/platform/rest/v3/intro/
     """
@@ -1014,9 +2016,19 @@ class JiraConnector(HostedExecutor):
     connector_slug: ClassVar[str | None]
     definition_id: ClassVar[str | None]
     @property
-    def comments(self) -> JiraComments: ...
+    def issue_comments(self) -> JiraIssueComments: ...
+    @property
+    def issue_fields(self) -> JiraIssueFields: ...
+    @property
+    def issue_links(self) -> JiraIssueLinks: ...
+    @property
+    def issue_transitions(self) -> JiraIssueTransitions: ...
+    @property
+    def issue_worklogs(self) -> JiraIssueWorklogs: ...
     @property
     def issues(self) -> JiraIssues: ...
+    @property
+    def issues_assignee(self) -> JiraIssuesAssignee: ...
     @property
     def projects(self) -> JiraProjects: ...
     @property
@@ -1284,7 +2296,7 @@ class NotionConnector(HostedExecutor):
     def workspace(self) -> NotionWorkspace: ...
 
 class SalesforceAccounts(Entity):
-    """Salesforce accounts: Account records."""
+    """Salesforce accounts: Account records (companies and organisations you do business with)."""
     async def create(
         self,
         *,
@@ -1294,29 +2306,374 @@ class SalesforceAccounts(Entity):
         Website: str | None = None,
         Phone: str | None = None,
         Description: str | None = None,
+        ParentId: str | None = None,
+        OwnerId: str | None = None,
+        NumberOfEmployees: int | None = None,
+        AnnualRevenue: float | None = None,
+        BillingStreet: str | None = None,
+        BillingCity: str | None = None,
+        BillingState: str | None = None,
+        BillingPostalCode: str | None = None,
+        BillingCountry: str | None = None,
         **extra: Any,
-    ) -> Any: ...
-    async def get(self, *, id: str, fields: str | None = None) -> Any: ...
-    async def list(self, *, cursor: str | None = None) -> builtins.list[Record]: ...
+    ) -> Any:
+        """Create an account. Answers {id, success, errors}."""
+    async def delete(self, *, id: str) -> Any:
+        """Move the record to the Recycle Bin. Salesforce answers 204 with no body."""
+    async def get(self, *, id: str, fields: str | None = None) -> Any:
+        """One account by its ID, with every field you can read, or only `fields`."""
+    async def list(
+        self, *, q: str | None = None, Sforce_Query_Options: str | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]:
+        """Accounts, oldest first, through SOQL. Pass `q` to run your own SOQL instead."""
+    async def search(self, *, q: str) -> Any:
+        """A SOSL search, e.g. FIND {Acme*} IN NAME FIELDS RETURNING Account(Id, Name, Website) LIMIT 20. Results are
+        records of the objects the statement returns.
+        """
+    async def update(
+        self,
+        *,
+        Name: str | None = None,
+        Type: str | None = None,
+        Industry: str | None = None,
+        Website: str | None = None,
+        Phone: str | None = None,
+        Description: str | None = None,
+        ParentId: str | None = None,
+        OwnerId: str | None = None,
+        NumberOfEmployees: int | None = None,
+        AnnualRevenue: float | None = None,
+        BillingStreet: str | None = None,
+        BillingCity: str | None = None,
+        BillingState: str | None = None,
+        BillingPostalCode: str | None = None,
+        BillingCountry: str | None = None,
+        id: str,
+        **extra: Any,
+    ) -> Any:
+        """Change fields of an account. Salesforce answers 204 with no body."""
+
+class SalesforceAttachments(Entity):
+    """Salesforce attachments: Attachment records (classic files attached to a record)."""
+    async def download(self, *, id: str) -> Any:
+        """An attachment's content (sObject Blob Get on its Body field), as {content_type, size, content_base64}. Files
+        larger than the deployment's response size limit fail with response_too_large.
+        """
+    async def get(self, *, id: str, fields: str | None = None) -> Any:
+        """One attachment's fields by its ID; Body is a URL to the content (see download)."""
+    async def list(
+        self, *, q: str | None = None, Sforce_Query_Options: str | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]:
+        """Attachments (without their content), oldest first, through SOQL. Pass `q` to run your own SOQL instead."""
+
+class SalesforceCampaigns(Entity):
+    """Salesforce campaigns: Campaign records (marketing initiatives)."""
+    async def create(
+        self,
+        *,
+        Name: str,
+        Type: str | None = None,
+        Status: str | None = None,
+        StartDate: str | None = None,
+        EndDate: str | None = None,
+        IsActive: bool | None = None,
+        BudgetedCost: float | None = None,
+        ActualCost: float | None = None,
+        ExpectedRevenue: float | None = None,
+        ExpectedResponse: float | None = None,
+        ParentId: str | None = None,
+        OwnerId: str | None = None,
+        Description: str | None = None,
+        **extra: Any,
+    ) -> Any:
+        """Create a campaign (needs the Marketing User setting). Answers {id, success, errors}."""
+    async def delete(self, *, id: str) -> Any:
+        """Move the record to the Recycle Bin. Salesforce answers 204 with no body."""
+    async def get(self, *, id: str, fields: str | None = None) -> Any:
+        """One campaign by its ID."""
+    async def list(
+        self, *, q: str | None = None, Sforce_Query_Options: str | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]:
+        """Campaigns, oldest first, through SOQL. Pass `q` to run your own SOQL instead."""
+    async def search(self, *, q: str) -> Any:
+        """A SOSL search, e.g. FIND {webinar} IN NAME FIELDS RETURNING Campaign(Id, Name, Status)."""
+    async def update(
+        self,
+        *,
+        Name: str | None = None,
+        Type: str | None = None,
+        Status: str | None = None,
+        StartDate: str | None = None,
+        EndDate: str | None = None,
+        IsActive: bool | None = None,
+        BudgetedCost: float | None = None,
+        ActualCost: float | None = None,
+        ExpectedRevenue: float | None = None,
+        ExpectedResponse: float | None = None,
+        ParentId: str | None = None,
+        OwnerId: str | None = None,
+        Description: str | None = None,
+        id: str,
+        **extra: Any,
+    ) -> Any:
+        """Change fields of a campaign. Salesforce answers 204 with no body."""
+
+class SalesforceCases(Entity):
+    """Salesforce cases: Case records (customer issues)."""
+    async def create(
+        self,
+        *,
+        Subject: str | None = None,
+        Description: str | None = None,
+        Status: str | None = None,
+        Priority: str | None = None,
+        Origin: str | None = None,
+        Type: str | None = None,
+        Reason: str | None = None,
+        AccountId: str | None = None,
+        ContactId: str | None = None,
+        OwnerId: str | None = None,
+        SuppliedEmail: str | None = None,
+        SuppliedName: str | None = None,
+        **extra: Any,
+    ) -> Any:
+        """Create a case (Status and Origin take the org's defaults when left out). Answers {id, success, errors}."""
+    async def delete(self, *, id: str) -> Any:
+        """Move the record to the Recycle Bin. Salesforce answers 204 with no body."""
+    async def get(self, *, id: str, fields: str | None = None) -> Any:
+        """One case by its ID."""
+    async def list(
+        self, *, q: str | None = None, Sforce_Query_Options: str | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]:
+        """Cases, oldest first, through SOQL. Pass `q` to run your own SOQL instead."""
+    async def search(self, *, q: str) -> Any:
+        """A SOSL search, e.g. FIND {outage} RETURNING Case(Id, CaseNumber, Subject, Status)."""
+    async def update(
+        self,
+        *,
+        Subject: str | None = None,
+        Description: str | None = None,
+        Status: str | None = None,
+        Priority: str | None = None,
+        Origin: str | None = None,
+        Type: str | None = None,
+        Reason: str | None = None,
+        AccountId: str | None = None,
+        ContactId: str | None = None,
+        OwnerId: str | None = None,
+        SuppliedEmail: str | None = None,
+        SuppliedName: str | None = None,
+        id: str,
+        **extra: Any,
+    ) -> Any:
+        """Change fields of a case. Salesforce answers 204 with no body."""
 
 class SalesforceContacts(Entity):
-    """Salesforce contacts: Contact records."""
+    """Salesforce contacts: Contact records (people, usually linked to an account)."""
     async def create(
         self,
         *,
         LastName: str,
         FirstName: str | None = None,
+        Salutation: str | None = None,
         Email: str | None = None,
         Phone: str | None = None,
+        MobilePhone: str | None = None,
         Title: str | None = None,
+        Department: str | None = None,
         AccountId: str | None = None,
+        OwnerId: str | None = None,
+        LeadSource: str | None = None,
+        Description: str | None = None,
         **extra: Any,
-    ) -> Any: ...
-    async def get(self, *, id: str, fields: str | None = None) -> Any: ...
-    async def list(self, *, cursor: str | None = None) -> builtins.list[Record]: ...
+    ) -> Any:
+        """Create a contact. Answers {id, success, errors}."""
+    async def delete(self, *, id: str) -> Any:
+        """Move the record to the Recycle Bin. Salesforce answers 204 with no body."""
+    async def get(self, *, id: str, fields: str | None = None) -> Any:
+        """One contact by its ID."""
+    async def list(
+        self, *, q: str | None = None, Sforce_Query_Options: str | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]:
+        """Contacts, oldest first, through SOQL. Pass `q` to run your own SOQL instead."""
+    async def search(self, *, q: str) -> Any:
+        """A SOSL search, e.g. FIND {jane@example.com} IN EMAIL FIELDS RETURNING Contact(Id, Name, Email)."""
+    async def update(
+        self,
+        *,
+        LastName: str | None = None,
+        FirstName: str | None = None,
+        Salutation: str | None = None,
+        Email: str | None = None,
+        Phone: str | None = None,
+        MobilePhone: str | None = None,
+        Title: str | None = None,
+        Department: str | None = None,
+        AccountId: str | None = None,
+        OwnerId: str | None = None,
+        LeadSource: str | None = None,
+        Description: str | None = None,
+        id: str,
+        **extra: Any,
+    ) -> Any:
+        """Change fields of a contact. Salesforce answers 204 with no body."""
+
+class SalesforceContentVersions(Entity):
+    """Salesforce content_versions: ContentVersion records (versions of Salesforce Files)."""
+    async def download(self, *, id: str) -> Any:
+        """A file version's content (sObject Blob Get on its VersionData field), as {content_type, size,
+        content_base64}. Files larger than the deployment's response size limit fail with response_too_large.
+        """
+    async def get(self, *, id: str, fields: str | None = None) -> Any:
+        """One file version's fields by its ID; VersionData is a URL to the content (see download)."""
+    async def list(
+        self, *, q: str | None = None, Sforce_Query_Options: str | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]:
+        """File versions (without their content), oldest first, through SOQL. Pass `q` to run your own SOQL instead."""
+
+class SalesforceEvents(Entity):
+    """Salesforce events: Event records (calendar activities)."""
+    async def create(
+        self,
+        *,
+        Subject: str | None = None,
+        StartDateTime: str | None = None,
+        EndDateTime: str | None = None,
+        ActivityDateTime: str | None = None,
+        ActivityDate: str | None = None,
+        DurationInMinutes: int | None = None,
+        IsAllDayEvent: bool | None = None,
+        Location: str | None = None,
+        ShowAs: Literal["Busy", "OutOfOffice", "Free"] | None = None,
+        Description: str | None = None,
+        WhoId: str | None = None,
+        WhatId: str | None = None,
+        OwnerId: str | None = None,
+        IsPrivate: bool | None = None,
+        **extra: Any,
+    ) -> Any:
+        """Create an event. Unless IsAllDayEvent is true, give StartDateTime (or ActivityDateTime) and EndDateTime or
+        DurationInMinutes. Answers {id, success, errors}.
+        """
+    async def delete(self, *, id: str) -> Any:
+        """Move the record to the Recycle Bin. Salesforce answers 204 with no body."""
+    async def get(self, *, id: str, fields: str | None = None) -> Any:
+        """One event by its ID."""
+    async def list(
+        self, *, q: str | None = None, Sforce_Query_Options: str | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]:
+        """Events, oldest first, through SOQL. Pass `q` to run your own SOQL instead."""
+    async def search(self, *, q: str) -> Any:
+        """A SOSL search, e.g. FIND {kickoff} RETURNING Event(Id, Subject, StartDateTime)."""
+    async def update(
+        self,
+        *,
+        Subject: str | None = None,
+        StartDateTime: str | None = None,
+        EndDateTime: str | None = None,
+        ActivityDateTime: str | None = None,
+        ActivityDate: str | None = None,
+        DurationInMinutes: int | None = None,
+        IsAllDayEvent: bool | None = None,
+        Location: str | None = None,
+        ShowAs: Literal["Busy", "OutOfOffice", "Free"] | None = None,
+        Description: str | None = None,
+        WhoId: str | None = None,
+        WhatId: str | None = None,
+        OwnerId: str | None = None,
+        IsPrivate: bool | None = None,
+        id: str,
+        **extra: Any,
+    ) -> Any:
+        """Change fields of an event. Salesforce answers 204 with no body."""
+
+class SalesforceLeads(Entity):
+    """Salesforce leads: Lead records (prospects not yet qualified)."""
+    async def create(
+        self,
+        *,
+        LastName: str,
+        FirstName: str | None = None,
+        Company: str,
+        Title: str | None = None,
+        Email: str | None = None,
+        Phone: str | None = None,
+        Status: str | None = None,
+        LeadSource: str | None = None,
+        Industry: str | None = None,
+        Website: str | None = None,
+        OwnerId: str | None = None,
+        Description: str | None = None,
+        **extra: Any,
+    ) -> Any:
+        """Create a lead (Status takes the org's default when left out). Answers {id, success, errors}."""
+    async def delete(self, *, id: str) -> Any:
+        """Move the record to the Recycle Bin. Salesforce answers 204 with no body."""
+    async def get(self, *, id: str, fields: str | None = None) -> Any:
+        """One lead by its ID."""
+    async def list(
+        self, *, q: str | None = None, Sforce_Query_Options: str | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]:
+        """Leads, oldest first, through SOQL. Pass `q` to run your own SOQL instead."""
+    async def search(self, *, q: str) -> Any:
+        """A SOSL search, e.g. FIND {Acme} RETURNING Lead(Id, Name, Company, Status)."""
+    async def update(
+        self,
+        *,
+        LastName: str | None = None,
+        FirstName: str | None = None,
+        Company: str | None = None,
+        Title: str | None = None,
+        Email: str | None = None,
+        Phone: str | None = None,
+        Status: str | None = None,
+        LeadSource: str | None = None,
+        Industry: str | None = None,
+        Website: str | None = None,
+        OwnerId: str | None = None,
+        Description: str | None = None,
+        id: str,
+        **extra: Any,
+    ) -> Any:
+        """Change fields of a lead. Salesforce answers 204 with no body."""
+
+class SalesforceNotes(Entity):
+    """Salesforce notes: Note records (classic notes attached to a record)."""
+    async def create(
+        self,
+        *,
+        ParentId: str,
+        Title: str,
+        Body: str | None = None,
+        IsPrivate: bool | None = None,
+        OwnerId: str | None = None,
+        **extra: Any,
+    ) -> Any:
+        """Attach a note to a record. Answers {id, success, errors}."""
+    async def delete(self, *, id: str) -> Any:
+        """Move the record to the Recycle Bin. Salesforce answers 204 with no body."""
+    async def get(self, *, id: str, fields: str | None = None) -> Any:
+        """One note by its ID."""
+    async def list(
+        self, *, q: str | None = None, Sforce_Query_Options: str | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]:
+        """Notes, oldest first, through SOQL. Pass `q` to run your own SOQL instead."""
+    async def search(self, *, q: str) -> Any:
+        """A SOSL search, e.g. FIND {pricing} RETURNING Note(Id, Title, ParentId)."""
+    async def update(
+        self,
+        *,
+        id: str,
+        Title: str | None = None,
+        Body: str | None = None,
+        IsPrivate: bool | None = None,
+        OwnerId: str | None = None,
+        **extra: Any,
+    ) -> Any:
+        """Change a note (its ParentId cannot change). Salesforce answers 204 with no body."""
 
 class SalesforceOpportunities(Entity):
-    """Salesforce opportunities: Opportunity records."""
+    """Salesforce opportunities: Opportunity records (deals in the pipeline)."""
     async def create(
         self,
         *,
@@ -1324,29 +2681,194 @@ class SalesforceOpportunities(Entity):
         StageName: str,
         CloseDate: str,
         Amount: float | None = None,
+        Probability: float | None = None,
         AccountId: str | None = None,
+        OwnerId: str | None = None,
+        Type: str | None = None,
+        LeadSource: str | None = None,
+        NextStep: str | None = None,
+        Description: str | None = None,
         **extra: Any,
-    ) -> Any: ...
-    async def get(self, *, id: str, fields: str | None = None) -> Any: ...
-    async def list(self, *, cursor: str | None = None) -> builtins.list[Record]: ...
+    ) -> Any:
+        """Create an opportunity. Answers {id, success, errors}."""
+    async def delete(self, *, id: str) -> Any:
+        """Move the record to the Recycle Bin. Salesforce answers 204 with no body."""
+    async def get(self, *, id: str, fields: str | None = None) -> Any:
+        """One opportunity by its ID."""
+    async def list(
+        self, *, q: str | None = None, Sforce_Query_Options: str | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]:
+        """Opportunities, oldest first, through SOQL. Pass `q` to run your own SOQL instead."""
+    async def search(self, *, q: str) -> Any:
+        """A SOSL search, e.g. FIND {Renewal} IN NAME FIELDS RETURNING Opportunity(Id, Name, StageName, Amount)."""
+    async def update(
+        self,
+        *,
+        Name: str | None = None,
+        StageName: str | None = None,
+        CloseDate: str | None = None,
+        Amount: float | None = None,
+        Probability: float | None = None,
+        AccountId: str | None = None,
+        OwnerId: str | None = None,
+        Type: str | None = None,
+        LeadSource: str | None = None,
+        NextStep: str | None = None,
+        Description: str | None = None,
+        id: str,
+        **extra: Any,
+    ) -> Any:
+        """Change fields of an opportunity. Salesforce answers 204 with no body."""
+
+class SalesforceOpportunityStages(Entity):
+    """Salesforce opportunity_stages: The org's opportunity stage values (read only)."""
+    async def get(self, *, id: str, fields: str | None = None) -> Any:
+        """One stage value by its ID."""
+    async def list(
+        self, *, q: str | None = None, Sforce_Query_Options: str | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]:
+        """Stage values in pipeline order, through SOQL. Pass `q` to run your own SOQL instead."""
 
 class SalesforceOrg(Entity):
     """Salesforce org: The org itself."""
     async def limits(self) -> Any:
         """The org's limits and remaining allocations (API requests per 24 h and more)."""
 
-class SalesforceSoql(Entity):
-    """Salesforce soql: Any SOQL query."""
-    async def query(self, *, q: str, cursor: str | None = None) -> list[Record]:
-        """Run a SOQL query; large results come in batches (2,000 records by default)."""
+class SalesforceQuery(Entity):
+    """Salesforce query: Any SOQL query."""
+    async def list(
+        self, *, q: str, Sforce_Query_Options: str | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]:
+        """Run a SOQL query; large results come in pages (2,000 records by default)."""
+
+class SalesforceReports(Entity):
+    """Salesforce reports: Reports (Reports and Dashboards REST API)."""
+    async def get(self, *, id: str, includeDetails: bool | None = None) -> Any:
+        """Run a report now (synchronously) and get its results (factMap, groupings, metadata)."""
+    async def list(self) -> Any:
+        """Up to 200 reports the user viewed most recently."""
+
+class SalesforceSobjects(Entity):
+    """Salesforce sobjects: Any standard or custom object, named by its API name (Account, Invoice__c)."""
+    async def create(self, *, sObject: str, **extra: Any) -> Any:
+        """Create a record of any object; every other param is a field. Answers {id, success, errors}."""
+    async def delete(self, *, sObject: str, id: str) -> Any:
+        """Move any record to the Recycle Bin. Salesforce answers 204 with no body."""
+    async def get(self, *, sObject: str, id: str, fields: str | None = None) -> Any:
+        """One record of any object by its ID."""
+    async def list(self, *, If_Modified_Since: str | None = None) -> Any:
+        """Every object in the org you can see (Describe Global), with its name, label, key prefix and abilities."""
+    async def update(self, *, sObject: str, id: str, **extra: Any) -> Any:
+        """Change fields of any record; every other param is a field. Salesforce answers 204 with no body."""
+
+class SalesforceTasks(Entity):
+    """Salesforce tasks: Task records (to-dos, calls and emails logged as activities)."""
+    async def create(
+        self,
+        *,
+        Subject: str | None = None,
+        Status: str | None = None,
+        Priority: str | None = None,
+        ActivityDate: str | None = None,
+        Description: str | None = None,
+        WhoId: str | None = None,
+        WhatId: str | None = None,
+        OwnerId: str | None = None,
+        TaskSubtype: Literal["Task", "Email", "ListEmail", "Cadence", "Call", "LinkedIn"] | None = None,
+        **extra: Any,
+    ) -> Any:
+        """Create a task (Status and Priority take the org's defaults when left out). Answers {id, success, errors}."""
+    async def delete(self, *, id: str) -> Any:
+        """Move the record to the Recycle Bin. Salesforce answers 204 with no body."""
+    async def get(self, *, id: str, fields: str | None = None) -> Any:
+        """One task by its ID."""
+    async def list(
+        self, *, q: str | None = None, Sforce_Query_Options: str | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]:
+        """Tasks, oldest first, through SOQL. Pass `q` to run your own SOQL instead."""
+    async def search(self, *, q: str) -> Any:
+        """A SOSL search, e.g. FIND {follow up} RETURNING Task(Id, Subject, Status, ActivityDate)."""
+    async def update(
+        self,
+        *,
+        Subject: str | None = None,
+        Status: str | None = None,
+        Priority: str | None = None,
+        ActivityDate: str | None = None,
+        Description: str | None = None,
+        WhoId: str | None = None,
+        WhatId: str | None = None,
+        OwnerId: str | None = None,
+        TaskSubtype: Literal["Task", "Email", "ListEmail", "Cadence", "Call", "LinkedIn"] | None = None,
+        id: str,
+        **extra: Any,
+    ) -> Any:
+        """Change fields of a task. Salesforce answers 204 with no body."""
+
+class SalesforceUsers(Entity):
+    """Salesforce users: User records (people who sign in to the org)."""
+    async def create(
+        self,
+        *,
+        Username: str,
+        LastName: str,
+        FirstName: str | None = None,
+        Email: str,
+        Alias: str,
+        ProfileId: str,
+        TimeZoneSidKey: str,
+        LocaleSidKey: str,
+        EmailEncodingKey: str,
+        LanguageLocaleKey: str,
+        Title: str | None = None,
+        Department: str | None = None,
+        IsActive: bool | None = None,
+        UserRoleId: str | None = None,
+        ManagerId: str | None = None,
+        **extra: Any,
+    ) -> Any:
+        """Create a user (uses a licence; needs Manage Users). Answers {id, success, errors}."""
+    async def get(self, *, id: str, fields: str | None = None) -> Any:
+        """One user by its ID."""
+    async def list(
+        self, *, q: str | None = None, Sforce_Query_Options: str | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]:
+        """Users, oldest first, through SOQL. Pass `q` to run your own SOQL instead."""
+    async def update(
+        self,
+        *,
+        Username: str | None = None,
+        LastName: str | None = None,
+        FirstName: str | None = None,
+        Email: str | None = None,
+        Alias: str | None = None,
+        ProfileId: str | None = None,
+        TimeZoneSidKey: str | None = None,
+        LocaleSidKey: str | None = None,
+        EmailEncodingKey: str | None = None,
+        LanguageLocaleKey: str | None = None,
+        Title: str | None = None,
+        Department: str | None = None,
+        IsActive: bool | None = None,
+        UserRoleId: str | None = None,
+        ManagerId: str | None = None,
+        id: str,
+        **extra: Any,
+    ) -> Any:
+        """Change fields of a user (deactivate with IsActive false; users cannot be deleted). Salesforce answers 204
+        with no body.
+        """
 
 class SalesforceConnector(HostedExecutor):
-    """Salesforce: `connect('salesforce')` returns this. Entities: accounts, contacts, opportunities, org, soql.
+    """Salesforce: `connect('salesforce')` returns this. Entities: accounts, attachments, campaigns, cases, contacts,
+    content_versions, events, leads, notes, opportunities, opportunity_stages, org, query, reports, sobjects, tasks,
+    users.
 
     Each action is an async method, e.g. `await salesforce.accounts.<action>(...)`; execute("<entity>", "<action>",
     params) works too.
 
-    Accounts, contacts, opportunities and SOQL queries against a Salesforce org (REST API).
+    Accounts, contacts, leads, opportunities, cases, campaigns, activities, notes, files and reports in a Salesforce
+    org, any sObject, SOQL queries and SOSL searches (REST API).
 
     API docs: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/
     """
@@ -1356,16 +2878,101 @@ class SalesforceConnector(HostedExecutor):
     @property
     def accounts(self) -> SalesforceAccounts: ...
     @property
+    def attachments(self) -> SalesforceAttachments: ...
+    @property
+    def campaigns(self) -> SalesforceCampaigns: ...
+    @property
+    def cases(self) -> SalesforceCases: ...
+    @property
     def contacts(self) -> SalesforceContacts: ...
+    @property
+    def content_versions(self) -> SalesforceContentVersions: ...
+    @property
+    def events(self) -> SalesforceEvents: ...
+    @property
+    def leads(self) -> SalesforceLeads: ...
+    @property
+    def notes(self) -> SalesforceNotes: ...
     @property
     def opportunities(self) -> SalesforceOpportunities: ...
     @property
+    def opportunity_stages(self) -> SalesforceOpportunityStages: ...
+    @property
     def org(self) -> SalesforceOrg: ...
     @property
-    def soql(self) -> SalesforceSoql: ...
+    def query(self) -> SalesforceQuery: ...
+    @property
+    def reports(self) -> SalesforceReports: ...
+    @property
+    def sobjects(self) -> SalesforceSobjects: ...
+    @property
+    def tasks(self) -> SalesforceTasks: ...
+    @property
+    def users(self) -> SalesforceUsers: ...
 
-class SlackConversations(Entity):
-    """Slack conversations: Channels, private channels, DMs and group DMs."""
+class SlackBookmarks(Entity):
+    """Slack bookmarks: Links bookmarked in a channel's header."""
+    async def create(
+        self,
+        *,
+        channel_id: str,
+        title: str,
+        type: Literal["link"],
+        link: str | None = None,
+        emoji: str | None = None,
+        entity_id: str | None = None,
+        parent_id: str | None = None,
+        access_level: Literal["read", "write"] | None = None,
+    ) -> Any:
+        """Bookmark a link in a channel (bookmarks.add)."""
+
+class SlackChannelArchives(Entity):
+    """Slack channel_archives: Archiving channels."""
+    async def create(self, *, channel: str) -> Any:
+        """Archive a conversation (conversations.archive)."""
+
+class SlackChannelInvites(Entity):
+    """Slack channel_invites: Inviting users to channels."""
+    async def create(self, *, channel: str, users: str, force: bool | None = None) -> Any:
+        """Invite users to a channel (conversations.invite)."""
+
+class SlackChannelJoins(Entity):
+    """Slack channel_joins: Joining channels."""
+    async def create(self, *, channel: str) -> Any:
+        """Join a conversation as the token's user or bot (conversations.join)."""
+
+class SlackChannelKicks(Entity):
+    """Slack channel_kicks: Removing users from channels."""
+    async def create(self, *, channel: str, user: str) -> Any:
+        """Remove a user from a conversation (conversations.kick)."""
+
+class SlackChannelMessages(Entity):
+    """Slack channel_messages: A conversation's history."""
+    async def list(
+        self,
+        *,
+        channel: str,
+        limit: int | None = None,
+        oldest: str | None = None,
+        latest: str | None = None,
+        inclusive: bool | None = None,
+        include_all_metadata: bool | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """A conversation's history (conversations.history), newest first."""
+
+class SlackChannelPurposes(Entity):
+    """Slack channel_purposes: Channel purposes."""
+    async def create(self, *, channel: str, purpose: str) -> Any:
+        """Set a conversation's purpose (conversations.setPurpose)."""
+
+class SlackChannelTopics(Entity):
+    """Slack channel_topics: Channel topics."""
+    async def create(self, *, channel: str, topic: str) -> Any:
+        """Set a conversation's topic (conversations.setTopic)."""
+
+class SlackChannels(Entity):
+    """Slack channels: Channels, private channels, DMs and group DMs (Slack's conversations)."""
     async def create(self, *, name: str, is_private: bool | None = None, team_id: str | None = None) -> Any: ...
     async def get(
         self, *, channel: str, include_locale: bool | None = None, include_num_members: bool | None = None
@@ -1382,6 +2989,24 @@ class SlackConversations(Entity):
     async def members(
         self, *, channel: str, limit: int | None = None, cursor: str | None = None
     ) -> builtins.list[Record]: ...
+    async def update(self, *, channel: str, name: str) -> Any:
+        """Rename a channel (conversations.rename)."""
+
+class SlackEphemeralMessages(Entity):
+    """Slack ephemeral_messages: Messages only one user in a channel sees."""
+    async def create(
+        self,
+        *,
+        channel: str,
+        user: str,
+        text: str | None = None,
+        blocks: list[dict[str, Any]] | None = None,
+        attachments: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+        link_names: bool | None = None,
+        parse: Literal["none", "full"] | None = None,
+    ) -> Any:
+        """Post a message only `user` sees (chat.postEphemeral)."""
 
 class SlackMessages(Entity):
     """Slack messages: Messages in a conversation."""
@@ -1390,8 +3015,8 @@ class SlackMessages(Entity):
         *,
         channel: str,
         text: str | None = None,
-        blocks: builtins.list[dict[str, Any]] | None = None,
-        attachments: builtins.list[dict[str, Any]] | None = None,
+        blocks: list[dict[str, Any]] | None = None,
+        attachments: list[dict[str, Any]] | None = None,
         thread_ts: str | None = None,
         reply_broadcast: bool | None = None,
         mrkdwn: bool | None = None,
@@ -1400,19 +3025,81 @@ class SlackMessages(Entity):
         metadata: dict[str, Any] | None = None,
     ) -> Any:
         """Post a message (chat.postMessage)."""
-    async def list(
+    async def delete(self, *, channel: str, ts: str) -> Any:
+        """Delete a message (chat.delete)."""
+    async def search(
+        self,
+        *,
+        query: str,
+        count: int | None = None,
+        sort: Literal["score", "timestamp"] | None = None,
+        sort_dir: Literal["asc", "desc"] | None = None,
+        highlight: bool | None = None,
+        team_id: str | None = None,
+        cursor: str | None = None,
+    ) -> list[Record]:
+        """Messages matching a query (search.messages), with Slack's search modifiers (in:#general from:@ana
+        before:2026-01-01). Needs a user token (xoxp-) with the search:read scope: bot tokens cannot search.
+        """
+    async def update(
         self,
         *,
         channel: str,
-        limit: int | None = None,
-        oldest: str | None = None,
-        latest: str | None = None,
-        inclusive: bool | None = None,
-        include_all_metadata: bool | None = None,
-        cursor: str | None = None,
-    ) -> builtins.list[Record]:
-        """A conversation's history (conversations.history), newest first."""
-    async def replies(
+        ts: str,
+        text: str | None = None,
+        blocks: list[dict[str, Any]] | None = None,
+        attachments: list[dict[str, Any]] | None = None,
+        metadata: dict[str, Any] | None = None,
+        reply_broadcast: bool | None = None,
+        link_names: bool | None = None,
+        parse: Literal["none", "full"] | None = None,
+        file_ids: list[str] | None = None,
+    ) -> Any:
+        """Edit a message (chat.update)."""
+
+class SlackPins(Entity):
+    """Slack pins: Messages pinned to a channel."""
+    async def create(self, *, channel: str, timestamp: str) -> Any:
+        """Pin a message (pins.add)."""
+
+class SlackReactions(Entity):
+    """Slack reactions: Emoji reactions on messages."""
+    async def create(self, *, channel: str, name: str, timestamp: str) -> Any:
+        """Add a reaction (reactions.add)."""
+    async def delete(
+        self,
+        *,
+        name: str,
+        channel: str | None = None,
+        timestamp: str | None = None,
+        file: str | None = None,
+        file_comment: str | None = None,
+    ) -> Any:
+        """Remove a reaction (reactions.remove); give channel and timestamp, or file, or file_comment."""
+
+class SlackScheduledMessages(Entity):
+    """Slack scheduled_messages: Messages to be posted later."""
+    async def create(
+        self,
+        *,
+        channel: str,
+        post_at: int,
+        text: str | None = None,
+        blocks: list[dict[str, Any]] | None = None,
+        attachments: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+        reply_broadcast: bool | None = None,
+        unfurl_links: bool | None = None,
+        unfurl_media: bool | None = None,
+        link_names: bool | None = None,
+        parse: Literal["none", "full"] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Any:
+        """Schedule a message (chat.scheduleMessage), up to 120 days ahead."""
+
+class SlackThreads(Entity):
+    """Slack threads: Threads of replies."""
+    async def list(
         self,
         *,
         channel: str,
@@ -1421,9 +3108,10 @@ class SlackMessages(Entity):
         oldest: str | None = None,
         latest: str | None = None,
         inclusive: bool | None = None,
+        include_all_metadata: bool | None = None,
         cursor: str | None = None,
     ) -> builtins.list[Record]:
-        """A thread (conversations.replies)."""
+        """A thread, the parent message first (conversations.replies)."""
 
 class SlackUsers(Entity):
     """Slack users: Workspace members."""
@@ -1441,10 +3129,12 @@ class SlackUsers(Entity):
         """Who the token belongs to (auth.test)."""
 
 class SlackConnector(HostedExecutor):
-    """Slack: `connect('slack')` returns this. Entities: conversations, messages, users.
+    """Slack: `connect('slack')` returns this. Entities: bookmarks, channel_archives, channel_invites, channel_joins,
+    channel_kicks, channel_messages, channel_purposes, channel_topics, channels, ephemeral_messages, messages, pins,
+    reactions, scheduled_messages, threads, users.
 
-    Each action is an async method, e.g. `await slack.conversations.<action>(...)`; execute("<entity>", "<action>",
-    params) works too.
+    Each action is an async method, e.g. `await slack.bookmarks.<action>(...)`; execute("<entity>", "<action>", params)
+    works too.
 
     Channels, messages and users in a Slack workspace (Web API).
 
@@ -1454,9 +3144,35 @@ class SlackConnector(HostedExecutor):
     connector_slug: ClassVar[str | None]
     definition_id: ClassVar[str | None]
     @property
-    def conversations(self) -> SlackConversations: ...
+    def bookmarks(self) -> SlackBookmarks: ...
+    @property
+    def channel_archives(self) -> SlackChannelArchives: ...
+    @property
+    def channel_invites(self) -> SlackChannelInvites: ...
+    @property
+    def channel_joins(self) -> SlackChannelJoins: ...
+    @property
+    def channel_kicks(self) -> SlackChannelKicks: ...
+    @property
+    def channel_messages(self) -> SlackChannelMessages: ...
+    @property
+    def channel_purposes(self) -> SlackChannelPurposes: ...
+    @property
+    def channel_topics(self) -> SlackChannelTopics: ...
+    @property
+    def channels(self) -> SlackChannels: ...
+    @property
+    def ephemeral_messages(self) -> SlackEphemeralMessages: ...
     @property
     def messages(self) -> SlackMessages: ...
+    @property
+    def pins(self) -> SlackPins: ...
+    @property
+    def reactions(self) -> SlackReactions: ...
+    @property
+    def scheduled_messages(self) -> SlackScheduledMessages: ...
+    @property
+    def threads(self) -> SlackThreads: ...
     @property
     def users(self) -> SlackUsers: ...
 
@@ -2081,14 +3797,180 @@ class StripeConnector(HostedExecutor):
     @property
     def subscriptions(self) -> StripeSubscriptions: ...
 
+class ZendeskSupportArticleAttachments(Entity):
+    """Zendesk Support article_attachments: Files attached to Help Center articles."""
+    async def get(self, *, article_id: int, article_attachment_id: int) -> Any:
+        """An article attachment's metadata; content_url is where the file is."""
+    async def list(self, *, article_id: int) -> Any:
+        """Every attachment of one article (not paginated)."""
+
+class ZendeskSupportArticles(Entity):
+    """Zendesk Support articles: Help Center knowledge-base articles."""
+    async def get(self, *, article_id: int) -> Any: ...
+    async def list(
+        self,
+        *,
+        page_size_: int | None = None,
+        sort_by: Literal["position", "title", "created_at", "updated_at", "edited_at"] | None = None,
+        sort_order: Literal["asc", "desc"] | None = None,
+        label_names: str | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]: ...
+
+class ZendeskSupportAttachments(Entity):
+    """Zendesk Support attachments: Files attached to ticket comments."""
+    async def get(self, *, attachment_id: int) -> Any:
+        """An attachment's metadata; content_url is where the file is."""
+
+class ZendeskSupportAutomations(Entity):
+    """Zendesk Support automations: Time-based business rules."""
+    async def get(self, *, automation_id: int) -> Any: ...
+    async def list(
+        self,
+        *,
+        page_size_: int | None = None,
+        active: bool | None = None,
+        sort_by: _ZendeskSupportAutomationsListSortBy | None = None,
+        sort_order: Literal["asc", "desc"] | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]: ...
+
+class ZendeskSupportBrands(Entity):
+    """Zendesk Support brands: Brands (each with its own subdomain and Help Center)."""
+    async def get(self, *, brand_id: int) -> Any: ...
+    async def list(self, *, page_size_: int | None = None, cursor: str | None = None) -> builtins.list[Record]: ...
+
+class ZendeskSupportDeletedTickets(Entity):
+    """Zendesk Support deleted_tickets: Soft-deleted tickets, restorable for 30 days."""
+    async def list(
+        self,
+        *,
+        page_size_: int | None = None,
+        sort_by: Literal["id", "subject", "deleted_at"] | None = None,
+        sort_order: Literal["asc", "desc"] | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]: ...
+
+class ZendeskSupportGroupMemberships(Entity):
+    """Zendesk Support group_memberships: Which agents belong to which groups."""
+    async def list(self, *, page_size_: int | None = None, cursor: str | None = None) -> builtins.list[Record]: ...
+
+class ZendeskSupportGroups(Entity):
+    """Zendesk Support groups: Agent groups."""
+    async def get(self, *, group_id: int) -> Any: ...
+    async def list(
+        self, *, page_size_: int | None = None, exclude_deleted: bool | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]: ...
+    async def search(
+        self, *, query: str, page_size_: int | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]:
+        """Groups matching a Zendesk search query, through Export Search Results with cursor pagination. Do not put
+        "type:" in the query.
+        """
+
+class ZendeskSupportMacros(Entity):
+    """Zendesk Support macros: Canned actions agents apply to tickets."""
+    async def get(self, *, macro_id: int) -> Any: ...
+    async def list(
+        self,
+        *,
+        page_size_: int | None = None,
+        access: Literal["personal", "agents", "shared", "account"] | None = None,
+        active: bool | None = None,
+        category: int | None = None,
+        group_id: int | None = None,
+        only_viewable: bool | None = None,
+        include: Literal["usage_1h", "usage_24h", "usage_7d", "usage_30d"] | None = None,
+        sort_by: _ZendeskSupportMacrosListSortBy | None = None,
+        sort_order: Literal["asc", "desc"] | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]: ...
+
+class ZendeskSupportOrganizationMemberships(Entity):
+    """Zendesk Support organization_memberships: Which users belong to which organizations."""
+    async def list(self, *, page_size_: int | None = None, cursor: str | None = None) -> builtins.list[Record]: ...
+
 class ZendeskSupportOrganizations(Entity):
     """Zendesk Support organizations: Organizations."""
     async def create(self, *, organization: dict[str, Any]) -> Any: ...
     async def get(self, *, organization_id: int) -> Any: ...
     async def list(self, *, page_size_: int | None = None, cursor: str | None = None) -> builtins.list[Record]: ...
+    async def search(
+        self, *, query: str, page_size_: int | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]:
+        """Organizations matching a Zendesk search query (name, tags, notes, custom fields, …), through Export Search
+        Results with cursor pagination. Do not put "type:" in the query.
+        """
+
+class ZendeskSupportSatisfactionRatings(Entity):
+    """Zendesk Support satisfaction_ratings: Customer satisfaction (CSAT) ratings."""
+    async def get(self, *, satisfaction_rating_id: int) -> Any: ...
+    async def list(
+        self,
+        *,
+        page_size_: int | None = None,
+        score: _ZendeskSupportSatisfactionRatingsListScore | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]: ...
+
+class ZendeskSupportSearch(Entity):
+    """Zendesk Support search: Zendesk's unified search over tickets, users, organizations and groups."""
+    async def count(self, *, query: str) -> Any:
+        """How many results a search query has (the query syntax of search.list)."""
+    async def list(
+        self,
+        *,
+        query: str,
+        sort_by: Literal["updated_at", "created_at", "priority", "status", "ticket_type"] | None = None,
+        sort_order: Literal["asc", "desc"] | None = None,
+        per_page: int | None = None,
+        include: str | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Results for a Zendesk search query, by relevance or sorted; "type:ticket" (user, organization, group) narrows
+        it. Zendesk returns at most 1,000 results per query; the typed `search` actions have no such cap.
+        """
+
+class ZendeskSupportSlaPolicies(Entity):
+    """Zendesk Support sla_policies: Service level agreement policies (Professional plans and above)."""
+    async def get(self, *, sla_policy_id: int) -> Any: ...
+    async def list(self) -> Any:
+        """Every SLA policy (not paginated)."""
+
+class ZendeskSupportTags(Entity):
+    """Zendesk Support tags: The tags used in the account, most used first."""
+    async def list(self, *, page_size_: int | None = None, cursor: str | None = None) -> builtins.list[Record]: ...
+
+class ZendeskSupportTicketAudits(Entity):
+    """Zendesk Support ticket_audits: The read-only history of every change to tickets."""
+    async def list(self, *, page_size_: int | None = None, cursor: str | None = None) -> builtins.list[Record]:
+        """Audits of every ticket in the account, newest first (archived tickets are left out)."""
+    async def list_for_ticket(
+        self, *, ticket_id: int, page_size_: int | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]:
+        """The audits of one ticket (archived tickets included)."""
+
+class ZendeskSupportTicketBulkUpdates(Entity):
+    """Zendesk Support ticket_bulk_updates: One change applied to many tickets, run by Zendesk as a background job."""
+    async def create(
+        self,
+        *,
+        ids: list[int] | None = None,
+        ticket: dict[str, Any] | None = None,
+        tickets: list[dict[str, Any]] | None = None,
+    ) -> Any:
+        """Update up to 100 tickets: the same `ticket` change for every id in `ids`, or a `tickets` list with an id and
+        its own change each. The answer is the job status to poll.
+        """
 
 class ZendeskSupportTicketComments(Entity):
     """Zendesk Support ticket_comments: The conversation on a ticket."""
+    async def create(self, *, ticket_id: int, ticket: dict[str, Any]) -> Any:
+        """Add a reply or an internal note to a ticket. Zendesk adds comments by updating the ticket (PUT
+        /api/v2/tickets/{ticket_id} with ticket.comment); the answer holds the ticket and the audit of the change.
+        """
     async def list(
         self,
         *,
@@ -2098,6 +3980,35 @@ class ZendeskSupportTicketComments(Entity):
         include: Literal["users"] | None = None,
         cursor: str | None = None,
     ) -> builtins.list[Record]: ...
+
+class ZendeskSupportTicketFields(Entity):
+    """Zendesk Support ticket_fields: System and custom ticket fields."""
+    async def get(self, *, ticket_field_id: int, creator: bool | None = None) -> Any: ...
+    async def list(
+        self,
+        *,
+        page_size_: int | None = None,
+        locale: str | None = None,
+        creator: bool | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]: ...
+
+class ZendeskSupportTicketForms(Entity):
+    """Zendesk Support ticket_forms: Ticket forms (Enterprise and Professional add-on)."""
+    async def get(self, *, ticket_form_id: int) -> Any: ...
+    async def list(
+        self,
+        *,
+        active: bool | None = None,
+        end_user_visible: bool | None = None,
+        fallback_to_default: bool | None = None,
+        associated_to_brand: bool | None = None,
+    ) -> Any:
+        """Every ticket form (not paginated)."""
+
+class ZendeskSupportTicketMetrics(Entity):
+    """Zendesk Support ticket_metrics: Reply, resolution and wait times of tickets."""
+    async def list(self, *, page_size_: int | None = None, cursor: str | None = None) -> builtins.list[Record]: ...
 
 class ZendeskSupportTickets(Entity):
     """Zendesk Support tickets: Tickets."""
@@ -2109,6 +4020,28 @@ class ZendeskSupportTickets(Entity):
         page_size_: int | None = None,
         sort: Literal["id", "status", "updated_at", "-id", "-status", "-updated_at"] | None = None,
         external_id: str | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]: ...
+    async def search(
+        self, *, query: str, page_size_: int | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]:
+        """Tickets matching a Zendesk search query (status, priority, requester, tags, dates, …), through Export Search
+        Results: cursor pagination and no 1,000-result cap, ordered by creation. Do not put "type:" in the query.
+        """
+    async def update(self, *, ticket_id: int, ticket: dict[str, Any]) -> Any:
+        """Change a ticket's fields; a `comment` adds a reply or an internal note in the same update."""
+
+class ZendeskSupportTriggers(Entity):
+    """Zendesk Support triggers: Ticket triggers (business rules run on ticket create and update)."""
+    async def get(self, *, trigger_id: int) -> Any: ...
+    async def list(
+        self,
+        *,
+        page_size_: int | None = None,
+        active: bool | None = None,
+        category_id: str | None = None,
+        sort_by: _ZendeskSupportTriggersListSortBy | None = None,
+        sort_order: Literal["asc", "desc"] | None = None,
         cursor: str | None = None,
     ) -> builtins.list[Record]: ...
 
@@ -2125,16 +4058,41 @@ class ZendeskSupportUsers(Entity):
         external_id: str | None = None,
         cursor: str | None = None,
     ) -> builtins.list[Record]: ...
-    async def me(self) -> Any: ...
+    async def me(self) -> Any:
+        """The user the credentials belong to."""
+    async def search(
+        self, *, query: str, page_size_: int | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]:
+        """Users matching a Zendesk search query (name, email, phone, notes, tags, organization, …), through Export
+        Search Results: cursor pagination and no 1,000-result cap. Do not put "type:" in the query.
+        """
+    async def update(self, *, user_id: int, user: dict[str, Any]) -> Any: ...
+
+class ZendeskSupportViews(Entity):
+    """Zendesk Support views: Saved ticket views."""
+    async def get(self, *, view_id: int) -> Any: ...
+    async def list(
+        self,
+        *,
+        page_size_: int | None = None,
+        access: Literal["personal", "shared", "account"] | None = None,
+        active: bool | None = None,
+        group_id: int | None = None,
+        sort_by: Literal["alphabetical", "created_at", "updated_at", "position"] | None = None,
+        sort_order: Literal["asc", "desc"] | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]: ...
 
 class ZendeskSupportConnector(HostedExecutor):
-    """Zendesk Support: `connect('zendesk-support')` returns this. Entities: organizations, ticket_comments, tickets,
-    users.
+    """Zendesk Support: `connect('zendesk-support')` returns this. Entities: article_attachments, articles, attachments,
+    automations, brands, deleted_tickets, group_memberships, groups, macros, organization_memberships, organizations,
+    satisfaction_ratings, search, sla_policies, tags, ticket_audits, ticket_bulk_updates, ticket_comments,
+    ticket_fields, ticket_forms, ticket_metrics, tickets, triggers, users, views.
 
-    Each action is an async method, e.g. `await zendesk-support.organizations.<action>(...)`; execute("<entity>",
+    Each action is an async method, e.g. `await zendesk-support.article_attachments.<action>(...)`; execute("<entity>",
     "<action>", params) works too.
 
-    Tickets, users, organizations and comments in Zendesk Support.
+    Tickets, users, organizations, comments, audits, business rules and Help Center articles in Zendesk Support.
 
     API docs: https://developer.zendesk.com/api-reference/ticketing/introduction/
     """
@@ -2142,13 +4100,55 @@ class ZendeskSupportConnector(HostedExecutor):
     connector_slug: ClassVar[str | None]
     definition_id: ClassVar[str | None]
     @property
+    def article_attachments(self) -> ZendeskSupportArticleAttachments: ...
+    @property
+    def articles(self) -> ZendeskSupportArticles: ...
+    @property
+    def attachments(self) -> ZendeskSupportAttachments: ...
+    @property
+    def automations(self) -> ZendeskSupportAutomations: ...
+    @property
+    def brands(self) -> ZendeskSupportBrands: ...
+    @property
+    def deleted_tickets(self) -> ZendeskSupportDeletedTickets: ...
+    @property
+    def group_memberships(self) -> ZendeskSupportGroupMemberships: ...
+    @property
+    def groups(self) -> ZendeskSupportGroups: ...
+    @property
+    def macros(self) -> ZendeskSupportMacros: ...
+    @property
+    def organization_memberships(self) -> ZendeskSupportOrganizationMemberships: ...
+    @property
     def organizations(self) -> ZendeskSupportOrganizations: ...
+    @property
+    def satisfaction_ratings(self) -> ZendeskSupportSatisfactionRatings: ...
+    @property
+    def search(self) -> ZendeskSupportSearch: ...
+    @property
+    def sla_policies(self) -> ZendeskSupportSlaPolicies: ...
+    @property
+    def tags(self) -> ZendeskSupportTags: ...
+    @property
+    def ticket_audits(self) -> ZendeskSupportTicketAudits: ...
+    @property
+    def ticket_bulk_updates(self) -> ZendeskSupportTicketBulkUpdates: ...
     @property
     def ticket_comments(self) -> ZendeskSupportTicketComments: ...
     @property
+    def ticket_fields(self) -> ZendeskSupportTicketFields: ...
+    @property
+    def ticket_forms(self) -> ZendeskSupportTicketForms: ...
+    @property
+    def ticket_metrics(self) -> ZendeskSupportTicketMetrics: ...
+    @property
     def tickets(self) -> ZendeskSupportTickets: ...
     @property
+    def triggers(self) -> ZendeskSupportTriggers: ...
+    @property
     def users(self) -> ZendeskSupportUsers: ...
+    @property
+    def views(self) -> ZendeskSupportViews: ...
 
 TYPED_CONNECTORS: dict[str, type[HostedExecutor]]
 
