@@ -6,6 +6,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
 from django.views.defaults import page_not_found, server_error
 
+from connectors.mcp.view import mcp_endpoint
+
 from . import metrics_view
 from .api import api
 from .health import healthz, readyz
@@ -18,6 +20,7 @@ admin.site.site_title = "Patchbay admin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("mcp", mcp_endpoint, name="mcp"),
     path("healthz", healthz),
     path("readyz", readyz),
     path("metrics", metrics_view.metrics, name="metrics"),

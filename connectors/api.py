@@ -21,8 +21,11 @@ from . import selectors, services
 from .catalog import manifest_for
 from .catalog.describe import public_description
 from .catalog.manifest import UnknownOperation
+from .engine.proxy import ProxyRequest
 from .executions import selectors as execution_selectors
+from .executions.proxy import proxy_run
 from .executions.services import check_credentials, execution_start, execution_wait
+from .limits import check_connector, check_new_connector
 from .models import Connector, ConnectorDefinition, Execution, ExecutionStatus
 from .oauth import services as oauth_services
 from .projection import project_result, truncate_long_strings
@@ -42,8 +45,13 @@ from .schemas import (
     OAuthAppOut,
     OAuthInitiateIn,
     OAuthInitiateOut,
+    ProxyIn,
     RevokeOut,
+    ToolsOut,
 )
+from .tools import FORMATS as TOOL_FORMATS
+from .tools import connector_tools
+from .tools import render as render_tool
 from .validation import misplaced_config_errors
 
 definitions_router = Router(tags=["definitions"])
@@ -64,6 +72,11 @@ def unknown_body_fields(request: HttpRequest, schema: type) -> list[str]:
 
 def actor_from(request: HttpRequest) -> Actor:
     return actor_for(request)
+
+
+def _connector(request: HttpRequest, connector_id: Any) -> Connector:
+    """The caller's connector: 404 outside its workspace, 403 outside its key's limits."""
+    return selectors.connector_get(workspace=request.workspace, connector_id=connector_id, principal=request.auth)  # type: ignore[attr-defined]
 
 
 def icon_url(definition: ConnectorDefinition) -> str | None:
@@ -140,6 +153,7 @@ def create_connector(request: HttpRequest, payload: ConnectorCreateIn) -> Status
     definition = selectors.definition_resolve(
         definition_id=payload.definition_id, connector_type=payload.connector_type
     )
+    check_new_connector(request.auth, definition.slug)
     extra = unknown_body_fields(request, ConnectorCreateIn)
     if extra:
         errors = misplaced_config_errors(manifest_for(definition), extra, where="")
@@ -177,7 +191,9 @@ def list_connectors(
 ) -> dict[str, Any]:
     workspace = request.workspace  # type: ignore[attr-defined]
     check_workspace_name(workspace, workspace_name)
-    qs = selectors.connector_list(workspace=workspace, connector_type=connector_type, definition_id=definition_id)
+    qs = selectors.connector_list(
+        workspace=workspace, connector_type=connector_type, definition_id=definition_id, principal=request.auth
+    )
     rows, next_cursor = selectors.paginate(qs, cursor=cursor, limit=limit or UNPAGED_LIST_LIMIT)
     next_url = None
     if next_cursor:
@@ -193,7 +209,7 @@ def list_connectors(
 def resolve_connector(request: HttpRequest, connector_type: str) -> dict[str, Any]:
     """The workspace's one connector of this type; 404 when none, 409 with the candidates when several."""
     return connector_detail(
-        selectors.connector_resolve(workspace=request.workspace, connector_type=connector_type)  # type: ignore[attr-defined]
+        selectors.connector_resolve(workspace=request.workspace, connector_type=connector_type, principal=request.auth)  # type: ignore[attr-defined]
     )
 
 
@@ -204,12 +220,12 @@ def get_connector(
     workspace_name: str | None = Query(None, description="'default', or this workspace's name or slug."),  # noqa: B008
 ) -> dict[str, Any]:
     check_workspace_name(request.workspace, workspace_name)  # type: ignore[attr-defined]
-    return connector_detail(selectors.connector_get(workspace=request.workspace, connector_id=connector_id))  # type: ignore[attr-defined]
+    return connector_detail(_connector(request, connector_id))  # type: ignore[attr-defined]
 
 
 @router.patch("/connectors/{connector_id}", response={200: ConnectorDetailOut, **ERRORS}, summary="Update a connector")
 def update_connector(request: HttpRequest, connector_id: str, payload: ConnectorUpdateIn) -> dict[str, Any]:
-    connector = selectors.connector_get(workspace=request.workspace, connector_id=connector_id)  # type: ignore[attr-defined]
+    connector = _connector(request, connector_id)  # type: ignore[attr-defined]
     connector = services.connector_update(
         connector=connector,
         actor=actor_from(request),
@@ -222,7 +238,7 @@ def update_connector(request: HttpRequest, connector_id: str, payload: Connector
 
 @router.delete("/connectors/{connector_id}", response={204: None, **ERRORS}, summary="Delete a connector")
 def delete_connector(request: HttpRequest, connector_id: str) -> HttpResponse:
-    connector = selectors.connector_get(workspace=request.workspace, connector_id=connector_id)  # type: ignore[attr-defined]
+    connector = _connector(request, connector_id)  # type: ignore[attr-defined]
     services.connector_delete(connector=connector, actor=actor_from(request))
     return HttpResponse(status=204)
 
@@ -348,7 +364,7 @@ def execution_response(
 @router.post("/connectors/{connector_id}/execute", response=EXECUTION_RESPONSES, summary="Run an operation")
 def execute(request: HttpRequest, connector_id: str, payload: ExecuteIn) -> HttpResponse:
     """Validate params, record an Execution, run it on a worker and wait for the answer (or 202 with `async`)."""
-    connector = selectors.connector_get(workspace=request.workspace, connector_id=connector_id)  # type: ignore[attr-defined]
+    connector = _connector(request, connector_id)  # type: ignore[attr-defined]
     execution = execution_start(
         connector=connector,
         entity=payload.entity,
@@ -366,15 +382,62 @@ def execute(request: HttpRequest, connector_id: str, payload: ExecuteIn) -> Http
 @router.get("/executions/{execution_id}", response=EXECUTION_RESPONSES, summary="Get an execution")
 def get_execution(request: HttpRequest, execution_id: str) -> HttpResponse:
     execution = execution_selectors.execution_get(workspace=request.workspace, execution_id=execution_id)  # type: ignore[attr-defined]
+    check_connector(request.auth, execution.connector)
     return execution_response(request, execution)
 
 
 @router.post("/connectors/{connector_id}/check", response={200: CheckOut, **ERRORS}, summary="Check credentials")
 def check(request: HttpRequest, connector_id: str) -> dict[str, Any]:
     """Runs the connector type's check operation; `ok` says whether the service accepted the credentials."""
-    connector = selectors.connector_get(workspace=request.workspace, connector_id=connector_id)  # type: ignore[attr-defined]
+    connector = _connector(request, connector_id)  # type: ignore[attr-defined]
     result = check_credentials(connector=connector, actor=actor_from(request))
     return {"ok": result.ok, "message": result.message, "execution_id": result.execution_id}
+
+
+# --- The agent surface: proxy and tool definitions ----------------------------------------------------------------
+
+
+@router.post(
+    "/connectors/{connector_id}/proxy",
+    response={200: dict, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut, 502: ExecutionOut},
+    summary="Send one request to the connector's API",
+)
+def proxy(request: HttpRequest, connector_id: str, payload: ProxyIn) -> HttpResponse:
+    """One request to the connector's own base URL with its credentials applied (OAuth refreshed as for execute),
+    retried and bounded like an operation and recorded as an execution. The vendor's status, headers (minus
+    hop-by-hop and auth) and body come back as they are, with `X-Patchbay-Execution-Id`."""
+    connector = _connector(request, connector_id)
+    outcome = proxy_run(
+        connector=connector,
+        request=ProxyRequest(payload.method, payload.path, payload.query, payload.headers, payload.body),
+        actor=actor_from(request),
+        intent=payload.intent,
+    )
+    if outcome.response is None:  # no answer: timeout, connection error, too large, token unavailable
+        return execution_response(request, outcome.execution, definition=connector.definition)
+    answer = outcome.response
+    response = HttpResponse(answer.content, status=answer.status_code)
+    for name, value in answer.headers:
+        response[name] = value
+    response["X-Patchbay-Execution-Id"] = str(outcome.execution.pk)
+    return response
+
+
+@router.get("/tools", response={200: ToolsOut, **ERRORS, 403: ErrorOut}, summary="Tool definitions for LLM APIs")
+def tools(
+    request: HttpRequest,
+    connectors: str | None = Query(None, description="Comma-separated connector ids or types; omitted: all."),  # noqa: B008
+    format: str = Query("openai", description="openai | anthropic | mcp | jsonschema"),  # noqa: A002, B008
+) -> dict[str, Any]:
+    """One tool per action of each chosen connector, in the provider's own format, and the routes that turn a
+    model's tool call into `execute` (the SDK's `patchbay.tools` does it for you)."""
+    if format not in TOOL_FORMATS:
+        message = f"format must be one of {', '.join(TOOL_FORMATS)}."
+        raise InvalidInput(message, [FieldError("format", message, "invalid_value")])
+    refs = [r.strip() for r in (connectors or "").split(",") if r.strip()]
+    chosen = selectors.connector_select(workspace=request.workspace, refs=refs, principal=request.auth)  # type: ignore[attr-defined]
+    specs = connector_tools(chosen, principal=request.auth)
+    return {"tools": [render_tool(t, format) for t in specs], "routes": {t.name: t.route() for t in specs}}
 
 
 # --- OAuth -----------------------------------------------------------------------------------------------------
@@ -386,7 +449,7 @@ def oauth_initiate_endpoint(request: HttpRequest, payload: OAuthInitiateIn) -> d
     workspace = request.workspace  # type: ignore[attr-defined]
     connector = None
     if payload.connector_id:
-        connector = selectors.connector_get(workspace=workspace, connector_id=payload.connector_id)
+        connector = _connector(request, payload.connector_id)
         definition = connector.definition
     else:
         definition = selectors.definition_resolve(
@@ -415,7 +478,7 @@ def _token_unavailable_response(request: HttpRequest, exc: TokenUnavailable) -> 
 )
 def refresh(request: HttpRequest, connector_id: str):  # noqa: ANN201
     """Force an access-token refresh now (audited)."""
-    connector = selectors.connector_get(workspace=request.workspace, connector_id=connector_id)  # type: ignore[attr-defined]
+    connector = _connector(request, connector_id)  # type: ignore[attr-defined]
     try:
         connector = oauth_services.token_refresh(connector=connector, actor=actor_from(request))
     except TokenUnavailable as exc:
@@ -426,7 +489,7 @@ def refresh(request: HttpRequest, connector_id: str):  # noqa: ANN201
 @router.post("/connectors/{connector_id}/revoke", response={200: RevokeOut, **ERRORS}, summary="Revoke tokens")
 def revoke(request: HttpRequest, connector_id: str) -> dict[str, Any]:
     """Revoke at the provider (where it has an endpoint), then wipe the stored tokens (audited)."""
-    connector = selectors.connector_get(workspace=request.workspace, connector_id=connector_id)  # type: ignore[attr-defined]
+    connector = _connector(request, connector_id)  # type: ignore[attr-defined]
     told = oauth_services.token_revoke(connector=connector, actor=actor_from(request))
     connector.refresh_from_db()
     return {"revoked_at_provider": told, "status": connector.status}

@@ -213,3 +213,32 @@ class OAuthAppOut(Schema):
 class RevokeOut(Schema):
     revoked_at_provider: bool
     status: str
+
+
+class ProxyIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    method: str = Field("GET", examples=["GET"], description="GET, HEAD, POST, PUT, PATCH or DELETE.")
+    path: str = Field(
+        ...,
+        min_length=1,
+        max_length=2000,
+        examples=["/v1/customers"],
+        description=(
+            "Relative to the connector's base URL. Absolute URLs, '//host', '..' segments and a query in the path "
+            "are refused."
+        ),
+    )
+    query: dict[str, Any] = Field(default_factory=dict, description="Query parameters.")
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Extra headers. Authorization, Cookie, Host and the like are refused."
+    )
+    body: Any = Field(None, description="A JSON value (sent as JSON) or a string (sent as text).")
+    intent: str | None = Field(None, max_length=512, description="Why this runs, in a few words; kept with it.")
+
+
+class ToolsOut(Schema):
+    tools: list[dict[str, Any]]
+    routes: dict[str, dict[str, Any]] = Field(
+        ..., description="Tool name -> {connector_id, connector_type, entity, action}: how to run a tool call."
+    )

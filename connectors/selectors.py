@@ -11,12 +11,14 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from core.errors import Conflict, FieldError, InvalidInput, NotFound, NotFoundWithErrors
+from core.ids import is_uuid
 from workspaces.access import get_scoped, scoped
 from workspaces.models import Workspace
 
 from . import crypto
 from .catalog import manifest_for
 from .catalog.manifest import AuthScheme, UnknownAuthScheme
+from .limits import check_connector, connector_allowed, limit_connectors, limits_of
 from .models import Connector, ConnectorDefinition, OAuthApp
 
 
@@ -75,9 +77,10 @@ def auth_scheme_of(connector: Connector) -> AuthScheme:
 
 
 def connector_list(
-    *, workspace: Workspace, connector_type: str | None = None, definition_id: Any = None
+    *, workspace: Workspace, connector_type: str | None = None, definition_id: Any = None, principal: Any = None
 ) -> QuerySet[Connector]:
-    qs = scoped(Connector.objects.select_related("definition"), workspace)
+    """The workspace's connectors; with `principal` (an API key), only those its limits allow."""
+    qs = limit_connectors(scoped(Connector.objects.select_related("definition"), workspace), principal)
     if connector_type:
         qs = qs.filter(definition__slug__iexact=connector_type)
     if definition_id:
@@ -90,19 +93,24 @@ def connector_list(
     return qs.order_by("-created_at", "-id")
 
 
-def connector_get(*, workspace: Workspace, connector_id: Any) -> Connector:
+def connector_get(*, workspace: Workspace, connector_id: Any, principal: Any = None) -> Connector:
+    """404 outside the workspace; with `principal` (an API key), 403 when its limits leave the connector out."""
     # The manifest text is read only on a cache miss (connectors.catalog.manifest_for): it is most of the row.
     qs = Connector.objects.select_related("definition").defer("definition__manifest_json")
-    return get_scoped(qs, workspace, what="Connector", pk=connector_id)
+    return check_connector(principal, get_scoped(qs, workspace, what="Connector", pk=connector_id))
 
 
-def connector_resolve(*, workspace: Workspace, connector_type: str) -> Connector:
+def connector_resolve(*, workspace: Workspace, connector_type: str, principal: Any = None) -> Connector:
     try:
         definition_get_by_slug(slug=connector_type)
     except NotFound as exc:
         error = FieldError("connector_type", exc.message, "unknown_connector_type")
         raise NotFoundWithErrors(exc.message, [error]) from None
     candidates = list(connector_list(workspace=workspace, connector_type=connector_type)[:50])
+    allowed = [c for c in candidates if connector_allowed(limits_of(principal), c)]
+    if candidates and not allowed:
+        check_connector(principal, candidates[0])  # 403: the key's limits leave them out
+    candidates = allowed
     if not candidates:
         raise NotFound(f"This workspace has no {connector_type} connector. Create one first.")
     if len(candidates) > 1:
@@ -111,6 +119,28 @@ def connector_resolve(*, workspace: Workspace, connector_type: str) -> Connector
             candidates=[{"id": str(c.pk), "name": c.name} for c in candidates],
         )
     return candidates[0]
+
+
+def connector_select(*, workspace: Workspace, refs: list[str] | None, principal: Any = None) -> list[Connector]:
+    """The connectors named by `refs` (ids or type slugs; a slug names every connector of that type), in the
+    order named; without refs, every connector the principal may use. An unknown ref is 404, one outside the key's
+    limits 403."""
+    qs = connector_list(workspace=workspace, principal=None)
+    if not refs:
+        return list(limit_connectors(qs, principal).order_by("created_at", "id")[:200])
+    chosen: dict[Any, Connector] = {}
+    for ref in refs:
+        if is_uuid(ref):
+            found = [connector_get(workspace=workspace, connector_id=ref, principal=principal)]
+        else:
+            found = list(qs.filter(definition__slug__iexact=ref).order_by("created_at", "id")[:50])
+            if not found:
+                raise NotFound(f"This workspace has no connector {ref[:100]!r} (give a connector id or type).")
+            allowed = [c for c in found if connector_allowed(limits_of(principal), c)]
+            found = allowed or [check_connector(principal, found[0])]  # none allowed: 403 saying why
+        for connector in found:
+            chosen.setdefault(connector.pk, connector)
+    return list(chosen.values())
 
 
 def connector_credentials(connector: Connector) -> dict[str, Any]:

@@ -11,10 +11,13 @@ from ninja import Router, Schema
 from ninja.responses import Status
 from pydantic import ConfigDict, Field
 
+from core.errors import NotFound
+
 from .access import scoped
 from .auth import ApiKeyAuth, actor_for, require_api_key
-from .models import ApplicationCredential
+from .models import ApiKey, ApplicationCredential
 from .services import (
+    api_key_create,
     application_credential_create,
     application_credential_get,
     application_credential_revoke,
@@ -23,6 +26,7 @@ from .services import (
 
 account_router = Router(tags=["account"])
 applications_router = Router(auth=ApiKeyAuth(), tags=["application credentials"])
+api_keys_router = Router(auth=ApiKeyAuth(), tags=["api keys"])
 
 
 class ErrorItemOut(Schema):
@@ -52,6 +56,9 @@ class ApplicationIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(..., max_length=200, description="What the credentials are for, e.g. 'support agent'.")
+    connectors: list[str] = Field(default_factory=list, max_length=50, description="Ids or types; empty: all.")
+    read_only: bool = False
+    agent_only: bool = False
 
 
 class ApplicationOut(Schema):
@@ -60,10 +67,19 @@ class ApplicationOut(Schema):
     created_at: datetime
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    limits: dict[str, Any] = Field(default_factory=dict, description="connectors, read_only, agent_only.")
 
 
 class ApplicationCreatedOut(ApplicationOut):
     client_secret: str = Field(..., description="Shown once: Patchbay stores only its hash.")
+
+
+def limits_out(holder: ApiKey | ApplicationCredential) -> dict[str, Any]:
+    return {
+        "connectors": list(holder.connector_limits),
+        "read_only": holder.read_only,
+        "agent_only": holder.agent_only,
+    }
 
 
 def application_out(credential: ApplicationCredential) -> dict[str, Any]:
@@ -73,6 +89,7 @@ def application_out(credential: ApplicationCredential) -> dict[str, Any]:
         "created_at": credential.created_at,
         "last_used_at": credential.last_used_at,
         "revoked_at": credential.revoked_at,
+        "limits": limits_out(credential),
     }
 
 
@@ -98,6 +115,9 @@ def create_application(request: HttpRequest, payload: ApplicationIn) -> Status:
         workspace=request.workspace,  # type: ignore[attr-defined]
         name=payload.name,
         actor=actor_for(request),
+        connectors=payload.connectors,
+        read_only=payload.read_only,
+        agent_only=payload.agent_only,
     )
     return Status(201, {**application_out(credential), "client_secret": secret})
 
@@ -117,3 +137,79 @@ def revoke_application(request: HttpRequest, client_id: str) -> HttpResponse:
     credential = application_credential_get(workspace=request.workspace, client_id=client_id)  # type: ignore[attr-defined]
     application_credential_revoke(credential=credential, actor=actor_for(request))
     return HttpResponse(status=204)
+
+
+# --- API keys and their limits ------------------------------------------------------------------------------------
+
+
+class KeyLimitsOut(Schema):
+    connectors: list[str] = Field(..., description="Connector ids or types the key may use; empty: all.")
+    read_only: bool = Field(..., description="Only read operations and GET/HEAD proxy calls.")
+    agent_only: bool = Field(..., description="Only /mcp and GET /api/v1/integrations/tools.")
+
+
+class ApiKeyIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(..., max_length=200, description="What the key is for, e.g. 'support agent'.")
+    connectors: list[str] = Field(default_factory=list, max_length=50, description="Ids or types; empty: all.")
+    read_only: bool = False
+    agent_only: bool = False
+
+
+class ApiKeyOut(Schema):
+    prefix: str = Field(..., description="The visible part: keys look like pb_<prefix>_<secret>.")
+    name: str
+    limits: KeyLimitsOut
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class ApiKeyCreatedOut(ApiKeyOut):
+    key: str = Field(..., description="Shown once: Patchbay stores only its hash.")
+
+
+def api_key_out(key: ApiKey) -> dict[str, Any]:
+    return {
+        "prefix": key.prefix,
+        "name": key.name,
+        "limits": limits_out(key),
+        "created_at": key.created_at,
+        "last_used_at": key.last_used_at,
+        "revoked_at": key.revoked_at,
+    }
+
+
+@api_keys_router.get("/current", response={200: ApiKeyOut, 401: ApiErrorOut, 403: ApiErrorOut})
+def current_api_key(request: HttpRequest) -> dict[str, Any]:
+    """The key this request authenticated with, and its limits."""
+    principal = getattr(request, "auth", None)
+    if not isinstance(principal, ApiKey):
+        raise NotFound("This request authenticated with an application token, not an API key.")
+    return api_key_out(principal)
+
+
+@api_keys_router.post("", response={201: ApiKeyCreatedOut, 401: ApiErrorOut, 403: ApiErrorOut, 422: ApiErrorOut})
+def create_api_key(request: HttpRequest, payload: ApiKeyIn) -> Status:
+    """Create a key for this workspace, limited as asked (least privilege for an agent). Takes a key without
+    limits. The key is in this answer only."""
+    creator = require_api_key(request)
+    key, raw = api_key_create(
+        workspace=request.workspace,  # type: ignore[attr-defined]
+        name=payload.name,
+        created_by=creator.created_by,
+        actor=actor_for(request),
+        connectors=payload.connectors,
+        read_only=payload.read_only,
+        agent_only=payload.agent_only,
+    )
+    return Status(201, {**api_key_out(key), "key": raw})
+
+
+@api_keys_router.get("", response={200: list[ApiKeyOut], 401: ApiErrorOut, 403: ApiErrorOut})
+def list_api_keys(request: HttpRequest) -> list[dict[str, Any]]:
+    """This workspace's API keys with their limits, newest first (secrets never)."""
+    require_api_key(request)
+    keys = scoped(ApiKey.objects.all(), request.workspace)  # type: ignore[attr-defined]
+    return [api_key_out(k) for k in keys.order_by("-created_at", "-id")[:1000]]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
@@ -38,8 +40,27 @@ class ApiKeyAuth(HttpBearer):
             principal = application_token_authenticate(token)
         else:
             principal = api_key_authenticate(token)
+        check_request_limits(principal, request)
         request.workspace = principal.workspace  # type: ignore[attr-defined]
         return principal
+
+
+# Calls that run an operation: a read-only key may make them; the operation itself is checked where it runs.
+OPERATION_PATH = re.compile(r"^/api/v1/integrations/connectors/[^/]+/(execute|proxy|check)/?$")
+TOOLS_PATH = re.compile(r"^/api/v1/integrations/tools/?$")
+
+
+def check_request_limits(principal: ApiKey | ApplicationCredential, request: HttpRequest) -> None:
+    """A limited key's surface and read-only limits, for one REST request (connectors/limits.py has the rest)."""
+    from connectors.limits import Surface, check_surface, limits_of
+
+    check_surface(principal, Surface.TOOLS if TOOLS_PATH.match(request.path) else Surface.API)
+    if (
+        limits_of(principal).read_only
+        and request.method not in ("GET", "HEAD", "OPTIONS")
+        and not OPERATION_PATH.match(request.path)
+    ):
+        raise PermissionDenied("This API key is read-only: it may not create, change or delete anything.")
 
 
 def actor_for(request: HttpRequest) -> Actor:
@@ -52,10 +73,13 @@ def actor_for(request: HttpRequest) -> Actor:
 
 
 def require_api_key(request: HttpRequest) -> ApiKey:
-    """Managing credentials takes an API key: a short-lived token must not mint credentials that outlive it."""
+    """Managing credentials takes an API key without limits: a short-lived token must not mint credentials that
+    outlive it, and a limited key must not mint ones without its limits."""
     principal = getattr(request, "auth", None)
     if not isinstance(principal, ApiKey):
-        raise PermissionDenied("Manage application credentials with an API key, not an application access token.")
+        raise PermissionDenied("Manage credentials with an API key, not an application access token.")
+    if principal.is_limited:
+        raise PermissionDenied("This API key has limits; manage credentials with a key that has none.")
     return principal
 
 

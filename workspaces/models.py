@@ -43,7 +43,29 @@ class Membership(models.Model):
         return ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(role)]
 
 
-class ApiKey(models.Model):
+class KeyLimitsMixin(models.Model):
+    """Least privilege for whoever holds the key or credential (connectors/limits.py enforces all three): empty or
+    False means no limit."""
+
+    connector_limits = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Connector ids or connector types (slugs) this key may use; empty: every connector.",
+    )
+    read_only = models.BooleanField(default=False, help_text="Only read operations, and GET/HEAD proxy calls.")
+    agent_only = models.BooleanField(
+        default=False, help_text="Only the agent surface: /mcp and /api/v1/integrations/tools."
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_limited(self) -> bool:
+        return bool(self.connector_limits or self.read_only or self.agent_only)
+
+
+class ApiKey(KeyLimitsMixin):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=200)
     prefix = models.CharField(max_length=16, unique=True, help_text="Visible part of the key, for recognising it.")
@@ -66,7 +88,7 @@ class ApiKey(models.Model):
         return self.revoked_at is None
 
 
-class ApplicationCredential(models.Model):
+class ApplicationCredential(KeyLimitsMixin):
     """A client-id/secret pair that is exchanged for short-lived bearer tokens (POST /api/v1/account/applications/
     token): the OAuth client-credentials shape Airbyte's SDK speaks. The secret is stored hashed and shown once."""
 

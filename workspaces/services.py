@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -142,22 +143,70 @@ def _hash_secret(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
+MAX_CONNECTOR_LIMITS = 50
+
+
+def clean_connector_limits(values: Any) -> list[str]:
+    """A key's connector limits as asked for (ids or type slugs; a list, or one comma-separated string):
+    stripped, deduplicated, bounded."""
+    if isinstance(values, str):
+        values = values.split(",")
+    cleaned: list[str] = []
+    for value in values or ():
+        item = str(value).strip()
+        if item and item not in cleaned:
+            cleaned.append(item)
+    problem = None
+    if any(len(item) > 100 or not re.fullmatch(r"[A-Za-z0-9_-]+", item) for item in cleaned):
+        problem = "Each limit is a connector id or a connector type such as 'github'."
+    elif len(cleaned) > MAX_CONNECTOR_LIMITS:
+        problem = f"At most {MAX_CONNECTOR_LIMITS} connectors."
+    if problem:
+        raise InvalidInput(problem, [FieldError("connectors", problem, "invalid_value")])
+    return cleaned
+
+
+def key_limits(connectors: Any, read_only: bool, agent_only: bool) -> dict[str, Any]:
+    """The limit fields of an API key or application credential, cleaned (connectors/limits.py enforces them)."""
+    return {
+        "connector_limits": clean_connector_limits(connectors),
+        "read_only": bool(read_only),
+        "agent_only": bool(agent_only),
+    }
+
+
 @transaction.atomic
 def api_key_create(
-    *, workspace: Workspace, name: str, created_by: AbstractBaseUser | None = None, actor: Actor | None = None
+    *,
+    workspace: Workspace,
+    name: str,
+    created_by: AbstractBaseUser | None = None,
+    actor: Actor | None = None,
+    connectors: Any = None,
+    read_only: bool = False,
+    agent_only: bool = False,
 ) -> tuple[ApiKey, str]:
-    """Returns the key and its plaintext, which is shown once and never stored."""
+    """Returns the key and its plaintext, which is shown once and never stored. `connectors`, `read_only` and
+    `agent_only` limit what the key may do (connectors/limits.py)."""
     name = (name or "").strip()
     if not name:
         raise InvalidInput("An API key needs a name.", [FieldError("name", "This field is required.", "required")])
+    limits = key_limits(connectors, read_only, agent_only)
     prefix = secrets.token_hex(4)
     while ApiKey.objects.filter(prefix=prefix).exists():
         prefix = secrets.token_hex(4)
     raw = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey.objects.create(
-        workspace=workspace, name=name, prefix=prefix, hashed_secret=_hash_secret(raw), created_by=created_by
+        workspace=workspace,
+        name=name,
+        prefix=prefix,
+        hashed_secret=_hash_secret(raw),
+        created_by=created_by,
+        **limits,
     )
-    audit(workspace=workspace, actor=actor or Actor(user=created_by), action="api_key.create", target=key)
+    audit(
+        workspace=workspace, actor=actor or Actor(user=created_by), action="api_key.create", target=key, metadata=limits
+    )
     return key, raw
 
 
@@ -221,9 +270,17 @@ class ApplicationToken:
 
 @transaction.atomic
 def application_credential_create(
-    *, workspace: Workspace, name: str, created_by: AbstractBaseUser | None = None, actor: Actor | None = None
+    *,
+    workspace: Workspace,
+    name: str,
+    created_by: AbstractBaseUser | None = None,
+    actor: Actor | None = None,
+    connectors: Any = None,
+    read_only: bool = False,
+    agent_only: bool = False,
 ) -> tuple[ApplicationCredential, str]:
-    """Returns the credential and its client secret, which is shown once and never stored."""
+    """Returns the credential and its client secret, which is shown once and never stored. The limits are an API
+    key's (connectors/limits.py); the tokens it mints carry them."""
     name = (name or "").strip()
     if not name:
         raise InvalidInput(
@@ -231,17 +288,23 @@ def application_credential_create(
         )
     if len(name) > 200:
         raise InvalidInput("The name is too long.", [FieldError("name", "At most 200 characters.", "max_length")])
+    limits = key_limits(connectors, read_only, agent_only)
     client_id = f"{APPLICATION_CLIENT_PREFIX}{secrets.token_hex(12)}"
     secret = secrets.token_urlsafe(32)
     credential = ApplicationCredential.objects.create(
-        workspace=workspace, name=name, client_id=client_id, hashed_secret=_hash_secret(secret), created_by=created_by
+        workspace=workspace,
+        name=name,
+        client_id=client_id,
+        hashed_secret=_hash_secret(secret),
+        created_by=created_by,
+        **limits,
     )
     audit(
         workspace=workspace,
         actor=actor or Actor(user=created_by),
         action="application.create",
         target=credential,
-        metadata={"client_id": client_id},
+        metadata={"client_id": client_id, **limits},
     )
     return credential, secret
 

@@ -28,6 +28,7 @@ from ..catalog.manifest import AuthScheme, Manifest, UnknownOperation
 from ..catalog.params import validate_params
 from ..engine import Limits, execute_operation
 from ..hosts import allow_http_hosts
+from ..limits import check_operation
 from ..models import Connector, ConnectorStatus, Execution, ExecutionStatus
 from ..oauth import client as oauth_client
 from ..oauth.apps import oauth_client_for
@@ -101,6 +102,7 @@ def execution_start(
     pending for the sweeper and ServiceUnavailable (503) tells the caller which execution will still run."""
     manifest = manifest_for(connector.definition)
     params = validate_execution_request(manifest, entity, action, params)
+    check_operation(actor, connector, read=manifest.action(entity, action).is_read_only, what=f"{entity}.{action}")
     in_process = settings.CELERY_TASK_ALWAYS_EAGER
     now = timezone.now()
     began = time.monotonic()

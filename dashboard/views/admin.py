@@ -19,8 +19,15 @@ from connectors.oauth.services import oauth_app_delete, oauth_app_upsert
 from connectors.selectors import definition_list
 from core.errors import FieldError, InvalidInput, PatchbayError
 from workspaces.access import get_scoped, scoped
-from workspaces.models import ApiKey, Membership, Role
-from workspaces.services import api_key_create, api_key_get, api_key_revoke
+from workspaces.models import ApiKey, ApplicationCredential, Membership, Role
+from workspaces.services import (
+    api_key_create,
+    api_key_get,
+    api_key_revoke,
+    application_credential_create,
+    application_credential_get,
+    application_credential_revoke,
+)
 
 from ..access import actor_for, workspace_for
 from ..selectors import audit_actions, audit_list
@@ -33,7 +40,26 @@ def _keys_context(membership: Membership, **extra: Any) -> dict[str, Any]:
     keys = scoped(ApiKey.objects.select_related("created_by"), membership.workspace).order_by(
         "revoked_at", "-created_at"
     )
-    return {"workspace": membership.workspace, "membership": membership, "keys": keys, **extra}
+    types = definition_list().values_list("slug", flat=True)
+    applications = scoped(ApplicationCredential.objects.select_related("created_by"), membership.workspace).order_by(
+        "revoked_at", "-created_at"
+    )
+    return {
+        "workspace": membership.workspace,
+        "membership": membership,
+        "keys": keys,
+        "applications": applications,
+        "types": types,
+        **extra,
+    }
+
+
+def _limits_from(request: HttpRequest) -> dict[str, Any]:
+    return {
+        "connectors": request.POST.get("connectors", ""),
+        "read_only": request.POST.get("read_only") == "on",
+        "agent_only": request.POST.get("agent_only") == "on",
+    }
 
 
 @require_GET
@@ -50,12 +76,13 @@ def api_keys(request: HttpRequest, slug: str) -> HttpResponse:
 def api_key_new(request: HttpRequest, slug: str) -> HttpResponse:
     membership = workspace_for(request, slug, Role.ADMIN)
     name = request.POST.get("name", "")
+    limits = _limits_from(request)
     try:
         key, raw = api_key_create(
-            workspace=membership.workspace, name=name, created_by=request.user, actor=actor_for(request)
+            workspace=membership.workspace, name=name, created_by=request.user, actor=actor_for(request), **limits
         )
     except InvalidInput as exc:
-        context = _keys_context(membership, errors={e.field: e.message for e in exc.errors}, name=name)
+        context = _keys_context(membership, errors={e.field: e.message for e in exc.errors}, name=name, form=limits)
         return page(request, "dashboard/api_keys.html", context, partial="keys", status=422)
     # Rendered straight away (not via a redirect) so the plaintext never passes through the session.
     response = page(
@@ -73,6 +100,43 @@ def api_key_revoke_view(request: HttpRequest, slug: str, key_id: int) -> HttpRes
     key = api_key_get(workspace=membership.workspace, key_id=key_id)
     api_key_revoke(api_key=key, actor=actor_for(request))
     message = f"API key “{key.name}” revoked."
+    if not request.htmx:
+        messages.success(request, message)
+        return redirect("dashboard:api_keys", slug=slug)
+    return toast(page(request, "dashboard/api_keys.html", _keys_context(membership), partial="keys"), message)
+
+
+@require_POST
+@login_required
+@domain_errors
+def application_new(request: HttpRequest, slug: str) -> HttpResponse:
+    """Application credentials (client id + secret) for Airbyte's SDK, with the same limits as API keys."""
+    membership = workspace_for(request, slug, Role.ADMIN)
+    name = request.POST.get("name", "")
+    limits = _limits_from(request)
+    try:
+        credential, secret = application_credential_create(
+            workspace=membership.workspace, name=name, created_by=request.user, actor=actor_for(request), **limits
+        )
+    except InvalidInput as exc:
+        context = _keys_context(
+            membership, app_errors={e.field: e.message for e in exc.errors}, app_name=name, app_form=limits
+        )
+        return page(request, "dashboard/api_keys.html", context, partial="keys", status=422)
+    context = _keys_context(membership, new_app=credential, new_secret=secret)
+    response = page(request, "dashboard/api_keys.html", context, partial="keys")
+    response["Cache-Control"] = "no-store"
+    return toast(response, f"Application “{credential.name}” created. Copy the secret now: it is shown only once.")
+
+
+@require_POST
+@login_required
+@domain_errors
+def application_revoke_view(request: HttpRequest, slug: str, client_id: str) -> HttpResponse:
+    membership = workspace_for(request, slug, Role.ADMIN)
+    credential = application_credential_get(workspace=membership.workspace, client_id=client_id)
+    application_credential_revoke(credential=credential, actor=actor_for(request))
+    message = f"Application “{credential.name}” revoked: its tokens stop working now."
     if not request.htmx:
         messages.success(request, message)
         return redirect("dashboard:api_keys", slug=slug)

@@ -189,6 +189,14 @@ async def cmd_execute(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+async def cmd_mcp(args: argparse.Namespace, out: TextIO) -> int:
+    from .mcp_stdio import serve_stdio
+
+    connectors = [c.strip() for c in (args.connectors or "").split(",") if c.strip()]
+    await serve_stdio(api_key=args.api_key, base_url=args.url, connectors=connectors, mode=args.mode)
+    return 0
+
+
 # --- parser ----------------------------------------------------------------------------------------------------
 
 
@@ -239,6 +247,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--connector-id", default=None, help="which connector, when the workspace has several of SLUG")
     p.add_argument("--all-pages", action="store_true", help="follow end_cursor through every page")
     p.set_defaults(handler=cmd_execute)
+
+    p = commands.add_parser("mcp", parents=[common], help="serve Patchbay's MCP tools over stdio (desktop clients)")
+    p.add_argument("--connectors", default=None, metavar="LIST", help="comma-separated types or ids (per_action)")
+    p.add_argument("--mode", default=None, choices=["tools", "per_action"], help="tools (default) or per_action")
+    p.set_defaults(handler=cmd_mcp)
     return parser
 
 

@@ -203,18 +203,33 @@ class HostedExecutor:
             delay = min(delay * 1.5, 2.0)
 
     async def execute_raw(
-        self, entity: str, action: str, params: dict[str, Any] | None = None, *, wait_timeout: float | None = None
+        self,
+        entity: str,
+        action: str,
+        params: dict[str, Any] | None = None,
+        *,
+        wait_timeout: float | None = None,
+        select_fields: list[str] | None = None,
+        exclude_fields: list[str] | None = None,
+        skip_truncation: bool | None = None,
+        intent: str | None = None,
     ) -> ExecutionResult:
         """Run `entity.action` with `params`; returns the result with pagination and execution metadata.
 
-        If the server answers 202 (the operation outlived its synchronous window) this polls until it finishes.
+        `select_fields` / `exclude_fields` (dot paths) shape each record; `skip_truncation=False` cuts long strings
+        (what agents want); `intent` is a short reason kept with the execution. If the server answers 202 (the
+        operation outlived its synchronous window) this polls until it finishes.
         """
         connector_id = await self.resolve()
-        response = await self._http.request(
-            "POST",
-            f"{CONNECTORS}/{_path_id(connector_id)}/execute",
-            json={"entity": entity, "action": action, "params": params or {}},
-        )
+        body: dict[str, Any] = {"entity": entity, "action": action, "params": params or {}}
+        options = {
+            "select_fields": select_fields,
+            "exclude_fields": exclude_fields,
+            "skip_truncation": skip_truncation,
+            "intent": intent,
+        }
+        body.update({k: v for k, v in options.items() if v is not None})
+        response = await self._http.request("POST", f"{CONNECTORS}/{_path_id(connector_id)}/execute", json=body)
         self._raise_for_execution(response, connector_id)
         outcome = ExecutionResult.from_api(decode_body(response))
         if outcome.done:
