@@ -199,5 +199,6 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": PATCHBAY_LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"urllib3": {"level": "WARNING"}},
+    # The MCP SDK logs its per-request transport lifecycle at INFO: one MCP call would be three lines.
+    "loggers": {"urllib3": {"level": "WARNING"}, "mcp": {"level": "WARNING"}},
 }
