@@ -12,7 +12,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 app = Celery("patchbay")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Tasks live beside the services they call: connectors/executions/tasks.py and connectors/oauth/tasks.py.
-app.autodiscover_tasks(["connectors.executions", "connectors.oauth"])
+app.autodiscover_tasks(["connectors.executions", "connectors.oauth", "webhooks"])
 
 
 @task_prerun.connect

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from cryptography.fernet import InvalidToken
 from django.db import transaction
 
+from webhooks.models import WebhookEndpoint
+
 from . import crypto
 from .models import Connector, Execution, OAuthApp, OAuthState
 
@@ -19,6 +21,7 @@ SECRET_COLUMNS = [
     (OAuthState, "code_verifier_encrypted", lambda row: f"OAuth state {row.pk}"),
     # Queued executions' parameters: wiped when the run ends, but a queue may hold them across a rotation.
     (Execution, "params_encrypted", lambda row: f"execution {row.pk}"),
+    (WebhookEndpoint, "secret_encrypted", lambda row: f"webhook endpoint {row.pk} ({row.url})"),
 ]
 
 

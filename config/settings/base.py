@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "template_partials",
     "workspaces",
     "connectors",
+    "webhooks",
     "dashboard",
 ]
 
@@ -123,6 +124,19 @@ PATCHBAY_APPLICATION_TOKEN_SECONDS: int = env.int("PATCHBAY_APPLICATION_TOKEN_SE
 PATCHBAY_REDISPATCH_AFTER_SECONDS: int = env.int("PATCHBAY_REDISPATCH_AFTER_SECONDS", default=120)
 # How often beat runs the execution sweeper.
 PATCHBAY_SWEEP_SECONDS: int = env.int("PATCHBAY_SWEEP_SECONDS", default=30)
+
+# Webhooks (webhooks/): seconds between a message's attempts after the first (Standard Webhooks' usual schedule:
+# 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: about 27 hours in all), the timeout of one delivery, how long an
+# endpoint may fail before it is disabled, and whether private/loopback targets are allowed (tests, on-prem).
+PATCHBAY_WEBHOOK_RETRY_SCHEDULE: list[float] = [
+    float(x)
+    for x in env.list(
+        "PATCHBAY_WEBHOOK_RETRY_SCHEDULE", default=["5", "300", "1800", "7200", "18000", "36000", "36000"]
+    )
+]
+PATCHBAY_WEBHOOK_TIMEOUT: float = env.float("PATCHBAY_WEBHOOK_TIMEOUT", default=10.0)
+PATCHBAY_WEBHOOK_DISABLE_AFTER_DAYS: float = env.float("PATCHBAY_WEBHOOK_DISABLE_AFTER_DAYS", default=5.0)
+PATCHBAY_WEBHOOKS_ALLOW_PRIVATE: bool = env.bool("PATCHBAY_WEBHOOKS_ALLOW_PRIVATE", default=False)
 # Sending a task: at most this long (connect + one retry) before the caller gets 503 and the sweeper takes over.
 PATCHBAY_DISPATCH_TIMEOUT_SECONDS: float = env.float("PATCHBAY_DISPATCH_TIMEOUT_SECONDS", default=2.0)
 
@@ -176,6 +190,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "prune-executions": {"task": "connectors.prune_executions", "schedule": 86400.0},
     # Nothing pending or running forever: re-send lost messages, recover runs whose worker died, end overdue ones.
     "sweep-executions": {"task": "connectors.sweep_executions", "schedule": float(PATCHBAY_SWEEP_SECONDS)},
+    # Webhook messages whose send was lost (broker down, worker killed) or whose retry is due.
+    "sweep-webhooks": {"task": "webhooks.sweep", "schedule": float(PATCHBAY_SWEEP_SECONDS)},
 }
 
 # "plain" (human-readable lines) or "json" (one JSON object per line: timestamp, level, logger, message).

@@ -25,3 +25,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Webhook receivers in tests listen on loopback; retries come fast.
+PATCHBAY_WEBHOOKS_ALLOW_PRIVATE = True
+PATCHBAY_WEBHOOK_RETRY_SCHEDULE = [0.2, 0.2, 0.2]

@@ -15,11 +15,12 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from core.errors import FieldError, InvalidInput, ServiceUnavailable, TokenUnavailable, UpstreamError
+from webhooks.services import emit
 from workspaces.services import Actor, touch_last_used
 
 from .. import crypto, metrics
@@ -237,10 +238,12 @@ def _finish(execution: Execution, fields: dict[str, Any], *, started: float) -> 
         setattr(execution, name, value)
     if execution._state.adding:
         # In-process runs insert the finished record: one statement instead of insert + update.
-        execution.save(force_insert=True)
+        with transaction.atomic():
+            execution.save(force_insert=True)
+            _emit_failure(execution, fields)
     else:
         # The outcome exists only in this process now: ride out a database restart rather than lose it.
-        _with_db_retries(lambda: Execution.objects.filter(pk=execution.pk).update(**fields))
+        _with_db_retries(lambda: _record_outcome(execution, fields))
     touch_last_used(connector, fields["finished_at"])
     metrics.record_execution(
         connector_type=connector.definition.slug,
@@ -257,6 +260,27 @@ def _finish(execution: Execution, fields: dict[str, Any], *, started: float) -> 
         fields["duration_ms"],
         fields.get("attempts", 0),
     )
+
+
+def _record_outcome(execution: Execution, fields: dict[str, Any]) -> None:
+    with transaction.atomic():
+        Execution.objects.filter(pk=execution.pk).update(**fields)
+        _emit_failure(execution, fields)
+
+
+def _emit_failure(execution: Execution, fields: dict[str, Any]) -> None:
+    """`execution.failed` for endpoints that opted in, in the transaction that records the failure."""
+    if fields.get("status") != ExecutionStatus.ERROR:
+        return
+    data = {
+        "execution_id": str(execution.pk),
+        "connector_id": str(execution.connector_id),
+        "entity": execution.entity,
+        "action": execution.action,
+        "error_code": fields.get("error_code"),
+        "upstream_status": fields.get("upstream_status"),
+    }
+    emit(workspace_id=execution.workspace_id, event_type="execution.failed", data=data)
 
 
 def _with_db_retries(write: Any) -> Any:

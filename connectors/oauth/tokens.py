@@ -230,6 +230,13 @@ def _record_failure(connector: Connector, exc: Any, *, actor: Actor | None) -> T
     connector.refresh_cooldown_until = timezone.now() + timedelta(seconds=backoff)
     connector.refresh_queued_at = None
     connector.save(update_fields=["refresh_failures", "refresh_cooldown_until", "refresh_queued_at", "updated_at"])
+    audit(
+        workspace=connector.workspace,
+        actor=actor or Actor.system(),
+        action="connector.refresh_failed",
+        target=connector,
+        metadata={"error": exc.error, "failures": connector.refresh_failures, "retry_after": backoff},
+    )
     logger.warning("token refresh for connector %s failed (%s); cooling down %ss", connector.pk, exc.error, backoff)
     return TokenUnavailable(
         "token_refresh_failed",

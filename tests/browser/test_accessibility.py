@@ -47,8 +47,10 @@ def populated(owner):
     from connectors.oauth.services import oauth_app_upsert
     from connectors.services import connector_create
     from tests.factories import MembershipFactory, UserFactory
+    from webhooks.models import WebhookAttempt, WebhookMessage
+    from webhooks.services import webhook_endpoint_create
     from workspaces.models import Role
-    from workspaces.services import Actor, api_key_create
+    from workspaces.services import Actor, api_key_create, application_credential_create
 
     user, workspace = owner
     github = connector_create(
@@ -81,7 +83,21 @@ def populated(owner):
             duration_ms=120 + i,
             attempts=1,
         )
-    api_key_create(workspace=workspace, name="agents")
+    api_key_create(workspace=workspace, name="agents", connectors=["github"], read_only=True)
+    application_credential_create(workspace=workspace, name="airbyte agent", agent_only=True)
+    hook, _ = webhook_endpoint_create(
+        workspace=workspace, url="https://hooks.example.com/patchbay", actor=Actor(user=user)
+    )
+    message = WebhookMessage.objects.create(
+        endpoint=hook,
+        workspace=workspace,
+        event_type="connector.needs_reauth",
+        payload={"type": "connector.needs_reauth", "data": {}},
+        status="failed",
+        attempts=3,
+        last_status_code=500,
+    )
+    WebhookAttempt.objects.create(message=message, status_code=500, duration_ms=12)
     oauth_app_upsert(
         workspace=workspace,
         definition=ConnectorDefinition.objects.get(slug="hubspot"),
@@ -111,6 +127,7 @@ def pages(data: dict) -> dict[str, str]:
         "members": f"{ws}/members/",
         "api-keys": f"{ws}/api-keys/",
         "oauth-apps": f"{ws}/oauth-apps/",
+        "webhooks": f"{ws}/webhooks/",
         "audit": f"{ws}/audit/",
         "workspace-new": "/workspaces/new/",
         "password": "/accounts/password/",
