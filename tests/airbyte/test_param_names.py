@@ -194,8 +194,8 @@ KNOWN: dict[str, dict[str, dict[str, tuple[str, str]]]] = {
     },
     "zendesk-support": {
         "*": {"page": (UNKNOWN, _ZENDESK_CURSOR)},
-        "attachments.download": {"*": (NO_OPERATION, "not offered yet: Zendesk serves the file from content_url")},
-        "article_attachments.download": {"*": (NO_OPERATION, "not offered yet: the file is at content_url")},
+        "attachments.download": {"range_header": (UNKNOWN, _RANGE)},
+        "article_attachments.download": {"range_header": (UNKNOWN, _RANGE)},
         "article_attachments.list": {"per_page": (UNKNOWN, "ours returns the article's attachments in one page")},
         "sla_policies.list": {"per_page": (UNKNOWN, "Zendesk's SLA policies list is not paginated")},
         "ticket_forms.list": {"per_page": (UNKNOWN, "Zendesk's ticket forms list is not paginated")},
