@@ -286,7 +286,7 @@ def vendor_page_keys(definition: ConnectorDefinition, execution: Execution) -> d
             keys[pagination.next_cursor] = meta.get("end_cursor")
     elif pagination.type == "next_url" and pagination.done:
         keys[pagination.done.rsplit(".", 1)[-1]] = not has_next
-    elif pagination.type == "offset" and pagination.is_last:
+    elif pagination.type in ("offset", "page") and pagination.is_last:
         keys[pagination.is_last.rsplit(".", 1)[-1]] = not has_next
     return {k: v for k, v in keys.items() if k not in ("has_next_page", "end_cursor")}
 

@@ -290,7 +290,7 @@ def validate_replication_config(manifest: Manifest, config: Any) -> dict[str, An
     ]
     if not errors and aliases:
         config, errors = _apply_config_aliases(schema, config, aliases)
-    others = {f"replication_config.{target}": name for name, (target, _) in aliases.items()}
+    others = {f"replication_config.{target}": name for name, (target, *_) in aliases.items()}
     errors = [
         FieldError(e.field, f"{e.message} Also accepted as {others[e.field]}.", e.error_code)
         if e.error_code == "required" and e.field in others
@@ -303,26 +303,28 @@ def validate_replication_config(manifest: Manifest, config: Any) -> dict[str, An
     return dict(config)
 
 
-def _config_aliases(schema: dict[str, Any]) -> dict[str, tuple[str, str]]:
-    """{config field: (the field it stands for, template)} from the properties' `alias_of` and `template`."""
+def _config_aliases(schema: dict[str, Any]) -> dict[str, tuple[str, str, dict[str, str]]]:
+    """{config field: (the field it stands for, template)} from the properties' `alias_of` and `template`; a
+    `values` map (Amazon's region NA -> its API host) is the template "{value}" looked up in it."""
     return {
-        name: (prop["alias_of"], prop.get("template") or "{value}")
+        name: (prop["alias_of"], prop.get("template") or "{value}", prop.get("values") or {})
         for name, prop in (schema.get("properties") or {}).items()
         if isinstance(prop, dict) and prop.get("alias_of")
     }
 
 
 def _apply_config_aliases(
-    schema: dict[str, Any], config: dict[str, Any], aliases: dict[str, tuple[str, str]]
+    schema: dict[str, Any], config: dict[str, Any], aliases: dict[str, tuple[str, str, dict[str, str]]]
 ) -> tuple[dict[str, Any], list[FieldError]]:
     out = {k: v for k, v in config.items() if k not in aliases}
     sent_as: dict[str, str] = {}
     errors: list[FieldError] = []
-    for name, (target, template) in aliases.items():
+    for name, (target, template, values) in aliases.items():
         value = config.get(name)
         if value in (None, ""):
             continue
         value = template.replace("{value}", value) if isinstance(value, str) else value
+        value = values.get(value, value) if isinstance(value, str) else value
         if out.get(target) not in (None, "") and out[target] != value:
             message = (
                 f"{name} and {target} disagree ({name} stands for {target} "

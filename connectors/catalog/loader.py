@@ -85,6 +85,7 @@ def _check_semantics(data: dict[str, Any], *, path: Path | str) -> None:
     _check_config_aliases(data.get("config_schema") or {}, path=path)
     built = build_manifest(data)
     _check_whole_body(built, path=path)
+    _check_media(built, path=path)
     check = data.get("check")
     if check and built.find_action(check["entity"], check["action"]) is None:
         raise ManifestError(f"{path}: $.check: {check['entity']}.{check['action']} is not an action of this manifest")
@@ -164,6 +165,23 @@ def _check_whole_body(manifest: Manifest, *, path: Path | str) -> None:
                     others.append(name)
             if others:
                 raise ManifestError(f"{where}: {', '.join(others)} would go in the body beside it")
+
+
+def _check_media(manifest: Manifest, *, path: Path | str) -> None:
+    """A `multipart_related` body (Google's multipart upload) is a write with exactly one `media: content` param;
+    `media` params belong to such bodies only."""
+    for entity in manifest.entities.values():
+        for action in entity.actions.values():
+            media = [p.get("media") for p in action.param_properties.values() if isinstance(p, dict) and p.get("media")]
+            where = f"{path}: $.entities.{entity.name}.actions.{action.name}"
+            if action.body_kind != "multipart_related":
+                if media:
+                    raise ManifestError(f"{where}.params: `media` params need body multipart_related")
+                continue
+            if action.method not in ("POST", "PUT", "PATCH"):
+                raise ManifestError(f"{where}.body: multipart_related needs a POST, PUT or PATCH")
+            if media.count("content") != 1 or media.count("content_type") > 1:
+                raise ManifestError(f"{where}.params: multipart_related needs one `media: content` param")
 
 
 def load_file(path: Path) -> LoadedManifest:

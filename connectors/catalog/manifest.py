@@ -132,9 +132,9 @@ class AuthScheme:
 class Pagination:
     """One pagination style and its keys (docs/catalog.md, "Pagination"); unused keys keep their defaults."""
 
-    type: str = "none"  # link_header | cursor | graphql | offset | next_url | none
+    type: str = "none"  # link_header | cursor | graphql | offset | next_url | page | none
     cursor_param: str = "cursor"
-    cursor_in: str | None = None  # query | body; None: by method
+    cursor_in: str | None = None  # query | body | variables (GraphQL); None: by method and body kind
     next_cursor: str = "next_cursor"
     has_more: str | None = None
     page_info: str = "pageInfo"
@@ -145,6 +145,12 @@ class Pagination:
     is_last: str | None = None
     next_url: str = "next"
     done: str | None = None
+    # Exports that always give a next cursor (Zendesk's incremental exports): a next page only when this one held
+    # a full page: the request's limit_param if sent, else this many records.
+    full_page: int | None = None
+    # Page numbers (ClickUp's `page`, from 0): the next page is this one's number plus one.
+    page_param: str = "page"
+    first_page: int = 1
 
     @property
     def enabled(self) -> bool:

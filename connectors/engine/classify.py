@@ -89,7 +89,11 @@ def classify(raw: RawResponse, *, errors: ErrorSpec, rate_limit: RateLimit, idem
         return Outcome(body=body)
     if status in REDIRECT_STATUSES:
         return Outcome(error_code="upstream_error", message="The upstream redirected to another host; not followed.")
-    mapped = errors.codes.get(found.vendor_code) if isinstance(found.vendor_code, str) else None
+    # Integer codes (Facebook's error.code 190, 17, 613) are looked up as their decimal text (codes: {"190": ...}).
+    vendor_code = found.vendor_code
+    if isinstance(vendor_code, int) and not isinstance(vendor_code, bool):
+        vendor_code = str(vendor_code)
+    mapped = errors.codes.get(vendor_code) if isinstance(vendor_code, str) else None
     code = _code_for(status, mapped, raw.headers, rate_limit)
     hint = wait_hint(raw.headers, rate_limit, rate_limited=code == "rate_limited")
     retryable = retryable_answer(code, status=status, hint=hint, idempotent=idempotent)

@@ -7,6 +7,7 @@ retries (retry.py) and pagination (pagination.py). This module runs them in orde
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import time
 from collections.abc import Callable, Collection
@@ -288,10 +289,22 @@ def _page_info(action: Action, exchange: _Exchange, raw: http.RawResponse, body:
         body=body,
         headers=raw.headers,
         records=records,
-        request_query=exchange.call.query,
+        request_query=_request_values(action, exchange.call),
         default_limit=limit_default if isinstance(limit_default, int) else None,
         origin=exchange.call.origin,
         required_prefix=exchange.call.required_prefix,
         drop_query_names=set(exchange.auth.query),
         secrets=exchange.auth.secrets,
     )
+
+
+def _request_values(action: Action, call: PreparedCall) -> dict[str, Any]:
+    """What the request asked for: its query, plus its JSON body's top-level fields when the pagination reads
+    offsets and page sizes from the body (`cursor_in: body`)."""
+    if action.pagination.cursor_in != "body" or not call.body or action.body_kind != "json":
+        return call.query
+    try:
+        sent = json.loads(call.body)
+    except ValueError:
+        return call.query
+    return {**call.query, **sent} if isinstance(sent, dict) else call.query

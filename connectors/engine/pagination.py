@@ -91,7 +91,10 @@ def place_cursor(
     elif kind == "cursor":
         name = pagination.cursor_param
         where = pagination.cursor_in or ("body" if method not in ("GET", "DELETE") and body_kind != "none" else "query")
-        if where == "body":
+        if where == "variables" or (where == "body" and body_kind == "graphql"):
+            # A GraphQL API whose connections give a bare cursor (monday.com's items_page.cursor): a variable.
+            placement.variables[name] = cursor
+        elif where == "body":
             set_dotted(placement.body, name, cursor)
         else:
             placement.query[name] = cursor
@@ -100,9 +103,17 @@ def place_cursor(
     elif kind == "offset":
         if not re.fullmatch(r"\d{1,12}", cursor):
             raise _bad_cursor()
-        placement.query[pagination.offset_param] = int(cursor)
+        if pagination.cursor_in == "body":
+            # Report APIs that page a POST body (Google's searchAnalytics startRow, GA4 runReport offset).
+            set_dotted(placement.body, pagination.offset_param, int(cursor))
+        else:
+            placement.query[pagination.offset_param] = int(cursor)
     elif kind == "next_url":
         placement.path_override = safe_next_path(cursor, required_prefix=required_prefix)
+    elif kind == "page":
+        if not re.fullmatch(r"\d{1,9}", cursor):
+            raise _bad_cursor()
+        placement.query[pagination.page_param] = int(cursor)
     else:
         raise _bad_cursor("This action is not paginated.")
     return placement
@@ -112,6 +123,9 @@ def parse_link_header(value: str | None) -> dict[str, str]:
     links: dict[str, str] = {}
     for match in _LINK_PART.finditer(value or ""):
         url, params = match.group(1), match.group(2)
+        # Sentry always sends rel="next" and marks an empty page with results="false" (docs.sentry.io/api/pagination).
+        if re.search(r';\s*results\s*=\s*"?false"?', params, re.I):
+            continue
         for rel in re.findall(r';\s*rel\s*=\s*"?([^";]+)"?', params):
             for name in rel.split():
                 links.setdefault(name.lower(), url)
@@ -146,6 +160,12 @@ def page_info(
     secrets: list[str],
 ) -> PageInfo:
     kind = pagination.type
+    # page: full_page is the page size, weighed after the vendor's own is_last (_page_number_info).
+    if pagination.full_page and kind != "page":
+        # The page size the caller asked for (limit_param in the request), else the vendor's full page.
+        full = _as_int(request_query.get(pagination.limit_param)) or pagination.full_page
+        if not isinstance(records, list) or len(records) < full:
+            return PageInfo()
     if kind == "link_header":
         return _link_header_info(headers, drop_query_names, secrets)
     if kind == "cursor":
@@ -156,6 +176,8 @@ def page_info(
         return _offset_info(pagination, body, records, request_query, default_limit)
     if kind == "next_url":
         return _next_url_info(pagination, body, origin, required_prefix)
+    if kind == "page":
+        return _page_number_info(pagination, body, records, request_query, default_limit)
     return PageInfo()
 
 
@@ -243,3 +265,27 @@ def _offset_info(
     else:
         has_next = True
     return PageInfo(has_next, str(offset + count) if has_next else None)
+
+
+def _page_number_info(
+    pagination: Pagination, body: Any, records: Any, request_query: dict[str, Any], default_limit: int | None
+) -> PageInfo:
+    """Numbered pages: `end_cursor` is the next page's number. More pages: `!is_last` if the body has it, else
+    `has_more`, else a full page (`count >= limit`; the limit from the request, the params default or `full_page`),
+    else any records at all."""
+    count = len(records) if isinstance(records, list) else 0
+    if count == 0:
+        return PageInfo()
+    page = _as_int(request_query.get(pagination.page_param))
+    page = pagination.first_page if page is None else page
+    is_last = dig(body, pagination.is_last) if pagination.is_last and isinstance(body, dict) else None
+    limit = _as_int(request_query.get(pagination.limit_param)) or default_limit or pagination.full_page
+    if isinstance(is_last, bool):
+        has_next = not is_last
+    elif pagination.has_more and isinstance(body, dict):
+        has_next = bool(dig(body, pagination.has_more))
+    elif limit:
+        has_next = count >= limit
+    else:
+        has_next = True
+    return PageInfo(has_next, str(page + 1) if has_next else None)

@@ -1,15 +1,17 @@
 """Building the request of one action: where each param goes, the URL (path, query, cursor), headers and the body,
-encoded by kind (json, form, graphql, none). See docs/catalog.md, "Entities and actions"."""
+encoded by kind (json, form, graphql, multipart_related, none). See docs/catalog.md, "Entities and actions"."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import SplitResult, quote, urlencode, urlsplit
+from urllib.parse import SplitResult, quote, quote_plus, urlencode, urlsplit
 
 from connectors.catalog.manifest import Action, AuthScheme, Manifest
 from connectors.catalog.params import CURSOR_PARAM
@@ -87,7 +89,9 @@ def prepare_call(
     }
     payload, content_type = encode_body(action, placed)
     if content_type:
-        headers["Content-Type"] = content_type
+        # A JSON action may name its own JSON media type (Klaviyo's application/vnd.api+json); the encoding is ours.
+        named = action.headers.get("Content-Type") if action.body_kind == "json" else None
+        headers["Content-Type"] = named if named and named.endswith("json") else content_type
     idempotent = action.is_idempotent
     if not idempotent and manifest.idempotency_header:
         # The vendor de-duplicates writes on this key: one fresh key per call, the same on every retry.
@@ -158,7 +162,7 @@ def place_params(action: Action, params: dict[str, Any]) -> PlacedParams:
         if where == "path":
             placed.path[name] = _path_value(name, value, slashes=bool(prop.get("allow_slashes")))
         elif where == "query":
-            placed.query[name] = value
+            placed.query[name] = _restli_query(value, prop["restli"]) if prop.get("restli") else value
         elif where == "header":
             placed.headers[name] = _header_value(name, value)
         elif kind == "graphql":
@@ -205,6 +209,39 @@ def _path_value(name: str, value: Any, *, slashes: bool = False) -> str:
     if text in ("", ".", ".."):
         raise _invalid(f"params.{name}", "Must be a non-empty value usable in a URL path.")
     return quote(text, safe="")
+
+
+class RestliValue(str):
+    """A query value already encoded in Rest.li 2.0 protocol form (LinkedIn): sent as is, not URL-encoded again."""
+
+
+def restli_encode(value: Any) -> str:
+    """Rest.li 2.0 URL encoding (`restli: true` query params): an object is `(key:value,...)`, an array
+    `List(a,b)`, a string percent-encoded whole (so a URN's colons are data, `urn%3Ali%3A...`); the structure
+    characters stay unencoded. `{"start": {"year": 2026}}` -> `(start:(year:2026))`."""
+    if isinstance(value, dict):
+        return "(" + ",".join(f"{quote(str(k), safe='')}:{restli_encode(v)}" for k, v in value.items()) + ")"
+    if isinstance(value, list | tuple):
+        return "List(" + ",".join(restli_encode(item) for item in value) + ")"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    return quote(text, safe="") if text else "''"
+
+
+def _restli_query(value: Any, style: Any) -> RestliValue:
+    if style == "projection":
+        # A Rest.li field projection (LinkedIn's `fields`): names joined by unencoded commas.
+        names = value if isinstance(value, list | tuple) else str(value).split(",")
+        return RestliValue(",".join(quote(str(n).strip(), safe="") for n in names if str(n).strip()))
+    return RestliValue(restli_encode(value))
+
+
+def query_string(pairs: list[tuple[str, Any]]) -> str:
+    """urlencode, except that Rest.li values (already encoded) go as they are."""
+    return "&".join(
+        f"{quote_plus(str(k))}={v}" if isinstance(v, RestliValue) else urlencode([(k, v)]) for k, v in pairs
+    )
 
 
 def _header_value(name: str, value: Any) -> str:
@@ -254,7 +291,7 @@ def _url(
     pairs += list(auth.query.items())
     url = f"{base.scheme}://{base.netloc}" + path_and_query
     if pairs:
-        url += ("&" if "?" in path_and_query else "?") + urlencode(pairs)
+        url += ("&" if "?" in path_and_query else "?") + query_string(pairs)
     return url, log_path
 
 
@@ -275,8 +312,15 @@ def encode_pairs(values: dict[str, Any], *, arrays: str = "repeat") -> list[tupl
 
 def _flatten(prefix: str, value: Any, out: list[tuple[str, str]], *, arrays: str) -> None:
     """Stripe-style bracket nesting for objects (a[b]=1, items[0][price]=x); arrays of scalars per `arrays`:
-    repeat (a=1&a=2), indexed (a[0]=1), brackets (a[]=1) or comma (a=1,2)."""
+    repeat (a=1&a=2), indexed (a[0]=1), brackets (a[]=1) or comma (a=1,2); json sends every array or object
+    param as compact JSON text (a=["x","y"], t={"since":"2024-01-01"}: Facebook's Graph API)."""
     if value is None:
+        return
+    if arrays == "json" and isinstance(value, dict | list | tuple):
+        out.append((prefix, json.dumps(value, separators=(",", ":"))))
+        return
+    if isinstance(value, RestliValue):
+        out.append((prefix, value))
         return
     if isinstance(value, dict):
         for key, item in value.items():
@@ -327,10 +371,39 @@ def _form_body(action: Action, placed: PlacedParams) -> tuple[bytes | None, str 
     return urlencode(encode_pairs(placed.body, arrays="indexed")).encode(), "application/x-www-form-urlencoded"
 
 
+def _multipart_related_body(action: Action, placed: PlacedParams) -> tuple[bytes | None, str | None]:
+    """Google's multipart upload (`uploadType=multipart`): the body params as a JSON metadata part, then the media
+    part: the `media: content` param base64-decoded, typed by the `media: content_type` param."""
+    media = {p["media"]: n for n, p in action.param_properties.items() if isinstance(p, dict) and p.get("media")}
+    metadata = {k: v for k, v in placed.body.items() if k not in media.values()}
+    content_name = media.get("content", "content")
+    try:
+        content = base64.b64decode(str(placed.body.get(content_name) or ""), validate=True)
+    except (binascii.Error, ValueError):
+        raise _invalid(f"params.{content_name}", "Must be base64-encoded.") from None
+    media_type = str(placed.body.get(media.get("content_type", ""), "") or "application/octet-stream")
+    if "\r" in media_type or "\n" in media_type:
+        raise _invalid(f"params.{media['content_type']}", "Must not contain line breaks.")
+    boundary = f"patchbay-{uuid.uuid4().hex}"
+    while boundary.encode() in content:
+        boundary = f"patchbay-{uuid.uuid4().hex}"
+    payload = b"".join(
+        [
+            f"--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n".encode(),
+            json.dumps(metadata).encode(),
+            f"\r\n--{boundary}\r\nContent-Type: {media_type}\r\n\r\n".encode(),
+            content,
+            f"\r\n--{boundary}--\r\n".encode(),
+        ]
+    )
+    return payload, f"multipart/related; boundary={boundary}"
+
+
 BODY_ENCODERS: dict[str, Callable[[Action, PlacedParams], tuple[bytes | None, str | None]]] = {
     "graphql": _graphql_body,
     "json": _json_body,
     "form": _form_body,
+    "multipart_related": _multipart_related_body,
 }
 
 

@@ -116,8 +116,17 @@ def test_check_and_list_against_stub(httpserver, slug, scheme_key) -> None:
                 assert base64.b64decode(request.headers["Authorization"][6:]).decode() == f"{user}:{password}"
             elif rule["type"] == "query":
                 assert dict(parse_qsl(request.query_string.decode()))[rule["name"]]
+        defaults = {
+            k: str(v["default"])
+            for k, v in ((manifest.get("config_schema") or {}).get("properties") or {}).items()
+            if isinstance(v, dict) and v.get("default") not in (None, "")
+        }
         for name, value in (manifest.get("headers") or {}).items():
-            if "{config." in value:  # sent only when that config value is set (Stripe-Account from account_id)
+            filled = re.sub(r"\{config\.(\w+)\}", lambda m, d=defaults: d.get(m.group(1), "{}"), value)
+            if "{config." in value and "{}" in filled:
+                # sent only when that config value is set (Stripe-Account from account_id)
                 assert name not in request.headers
+            elif "{config." in value:  # a config field with a default (LinkedIn-Version from api_version)
+                assert request.headers[name] == filled
             else:
                 assert request.headers[name] == value

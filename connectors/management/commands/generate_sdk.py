@@ -15,6 +15,7 @@ fail CI when the committed files are stale.
 
 from __future__ import annotations
 
+import ast
 import functools
 import importlib.util
 import json
@@ -152,8 +153,9 @@ def render_catalog_json(document: dict[str, Any]) -> str:
 
 
 def docstring(paragraphs: list[str], indent: str) -> list[str]:
-    """A triple-quoted docstring wrapped to the line limit."""
-    width = LINE - len(indent)
+    """A triple-quoted docstring wrapped to the line limit (room left for the closing quotes, so a one-line
+    docstring stays one line, as ruff format writes it)."""
+    width = LINE - len(indent) - 3
     body: list[str] = []
     for i, paragraph in enumerate(p for p in paragraphs if p):
         if i:
@@ -182,6 +184,9 @@ def signature(name: str, parts: list[str], returns: str, *, indent: str, body: s
     return [prefix, *(f"{inner}{part}," for part in parts), f"{indent}) -> {returns}:{body}"]
 
 
+LIST_OF_LITERAL = "builtins.list[Literal["
+
+
 class StubWriter:
     """The lines of __init__.pyi. Annotations too long for a parameter line become private module-level aliases."""
 
@@ -198,6 +203,18 @@ class StubWriter:
         line = f"{name} = {param.annotation}"
         if len(line) > LINE and param.literal:
             self.aliases += [f"{name} = Literal[", *(f"    {v}," for v in param.literal), "]"]
+        elif len(line) > LINE and param.annotation.startswith(LIST_OF_LITERAL) and param.annotation.endswith("]]"):
+            # A list of enum values: one value a line, as ruff would format it.
+            literal = ast.parse(param.annotation, mode="eval").body.slice  # the Literal[...] inside list[...]
+            elements = literal.slice.elts if isinstance(literal.slice, ast.Tuple) else [literal.slice]
+            values = [ast.get_source_segment(param.annotation, e) for e in elements]
+            self.aliases += [
+                f"{name} = builtins.list[",
+                "    Literal[",
+                *(f"        {v}," for v in values),
+                "    ]",
+                "]",
+            ]
         else:
             self.aliases.append(line)
         return name
