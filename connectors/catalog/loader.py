@@ -323,6 +323,7 @@ def _error_spec(data: Mapping[str, Any] | None) -> ErrorSpec:
     values = _known(ErrorSpec, data)
     values["codes"] = MappingProxyType(dict(values.get("codes") or {}))
     values["graphql"] = bool(values.get("graphql"))
+    values["success_codes"] = tuple(values.get("success_codes") or ())
     return ErrorSpec(**values)
 
 

@@ -257,6 +257,8 @@ class ErrorSpec:
     code_field: str | None = None
     graphql: bool = False
     codes: Mapping[str, str] = field(default_factory=_empty)  # vendor code -> Patchbay error code
+    # A 2xx body whose code_field holds none of these is an error (TikTok: HTTP 200 with a non-zero numeric `code`).
+    success_codes: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,4 +130,14 @@ def _body_error(body: Any, errors: ErrorSpec) -> _BodyError:
         found.failed = True
     elif errors.code_field and body is not None and found.vendor_code is None:
         found.vendor_code = dig(body, errors.code_field)
+        # TikTok: HTTP 200 with {"code": 40105, "message": ...}; only the listed codes (0) are success.
+        if errors.success_codes and found.vendor_code is not None and not _is_success_code(found.vendor_code, errors):
+            found.failed = True
     return found
+
+
+def _is_success_code(value: Any, errors: ErrorSpec) -> bool:
+    """Compared as text, so 0 in the manifest matches 0 or "0" in the body (never True/False)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return False
+    return str(value) in {str(code) for code in errors.success_codes}

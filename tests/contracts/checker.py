@@ -145,12 +145,30 @@ def sample(schema: Any, name: str = "value", depth: int = 0) -> Any:
         if not props:
             return dict(ANY_OBJECT)
         return {key: sample(prop, key, depth + 1) for key, prop in wanted.items()}
+    if schema.get("contentEncoding") == "base64":
+        return "eDE="  # "x1", base64-encoded (file content)
     if schema.get("format") in SAMPLE_STRINGS:
         return SAMPLE_STRINGS[schema["format"]]
     candidates = ["x1", "usd", "abc", "a_1", "1", "2025-01-02"]
     pattern = schema.get("pattern")
+    if pattern:
+        candidates.append(_from_pattern(pattern))
     text = next((c for c in candidates if not pattern or re.search(pattern, c)), "x1")
     return text.ljust(schema.get("minLength", 0), "x")
+
+
+def _from_pattern(pattern: str) -> str:
+    """A string for a simple anchored pattern of literals and character classes with counts (Twilio's SIDs,
+    `^AC[0-9a-fA-F]{32}$`): each class's first character, repeated its minimum count. Anything else: ""."""
+    out = []
+    for literal, klass, count in re.findall(
+        r"(\\.|[A-Za-z0-9_\-])|\[([^\]]+)\]|\{(\d+)(?:,\d*)?\}", pattern.strip("^$")
+    ):
+        if count:
+            out[-1:] = [out[-1] * int(count)] if out else []
+        else:
+            out.append(klass[0] if klass else literal.lstrip("\\"))
+    return "".join(out)
 
 
 def every_param(manifest: Manifest, action: Action) -> dict[str, Any] | None:

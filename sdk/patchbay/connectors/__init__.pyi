@@ -20,6 +20,84 @@ _AmazonAdsProfilesListApiProgram = Literal[
     "account",
     "posts",
 ]
+_AmazonSellerPartnerCatalogItemsGetIncludedData = builtins.list[
+    Literal[
+        "attributes",
+        "classifications",
+        "dimensions",
+        "identifiers",
+        "images",
+        "productTypes",
+        "relationships",
+        "salesRanks",
+        "summaries",
+        "vendorDetails",
+    ]
+]
+_AmazonSellerPartnerCatalogItemsListIncludedData = builtins.list[
+    Literal[
+        "attributes",
+        "classifications",
+        "dimensions",
+        "identifiers",
+        "images",
+        "productTypes",
+        "relationships",
+        "salesRanks",
+        "summaries",
+        "vendorDetails",
+    ]
+]
+_AmazonSellerPartnerOrdersListOrderStatuses = builtins.list[
+    Literal[
+        "PendingAvailability",
+        "Pending",
+        "Unshipped",
+        "PartiallyShipped",
+        "Shipped",
+        "InvoiceUnconfirmed",
+        "Canceled",
+        "Unfulfillable",
+    ]
+]
+_AmazonSellerPartnerOrdersListEasyShipShipmentStatuses = builtins.list[
+    Literal[
+        "PendingSchedule",
+        "PendingPickUp",
+        "PendingDropOff",
+        "LabelCanceled",
+        "PickedUp",
+        "DroppedOff",
+        "AtOriginFC",
+        "AtDestinationFC",
+        "Delivered",
+        "RejectedByBuyer",
+        "Undeliverable",
+        "ReturningToSeller",
+        "ReturnedToSeller",
+        "Lost",
+        "OutForDelivery",
+        "Damaged",
+    ]
+]
+_AmazonSellerPartnerOrdersListElectronicInvoiceStatuses = builtins.list[
+    Literal[
+        "NotRequired",
+        "NotFound",
+        "Processing",
+        "Errored",
+        "Accepted",
+    ]
+]
+_AmazonSellerPartnerReportsListProcessingStatuses = builtins.list[
+    Literal[
+        "CANCELLED",
+        "DONE",
+        "FATAL",
+        "IN_PROGRESS",
+        "IN_QUEUE",
+    ]
+]
 _AsanaWorkspacesSearchResourceType = Literal[
     "actor",
     "agent",
@@ -1036,6 +1114,169 @@ class AmazonAdsConnector(HostedExecutor):
     def sponsored_product_product_ads(self) -> AmazonAdsSponsoredProductProductAds: ...
     @property
     def sponsored_product_targets(self) -> AmazonAdsSponsoredProductTargets: ...
+
+class AmazonSellerPartnerCatalogItems(Entity):
+    """Amazon Seller Partner catalog_items: Items (ASINs) in Amazon's catalog (Catalog Items 2022-04-01)."""
+    async def get(
+        self,
+        *,
+        asin: str,
+        marketplaceIds: builtins.list[str],
+        includedData: _AmazonSellerPartnerCatalogItemsGetIncludedData | None = None,
+        locale: str | None = None,
+    ) -> Any:
+        """getCatalogItem."""
+    async def list(
+        self,
+        *,
+        marketplaceIds: builtins.list[str],
+        identifiers: builtins.list[str] | None = None,
+        identifiersType: Literal["ASIN", "EAN", "GTIN", "ISBN", "JAN", "MINSAN", "SKU", "UPC"] | None = None,
+        includedData: _AmazonSellerPartnerCatalogItemsListIncludedData | None = None,
+        locale: str | None = None,
+        sellerId: str | None = None,
+        keywords: builtins.list[str] | None = None,
+        brandNames: builtins.list[str] | None = None,
+        classificationIds: builtins.list[str] | None = None,
+        pageSize: int | None = None,
+        pageToken: str | None = None,
+        keywordsLocale: str | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """searchCatalogItems: by identifiers (with identifiersType) or by keywords, not both. Send the same params
+        with the cursor for the next page.
+        """
+
+class AmazonSellerPartnerListFinancialEventGroups(Entity):
+    """Amazon Seller Partner list_financial_event_groups: Financial event groups (settlement periods) of the seller
+    (Finances v0).
+    """
+    async def list(
+        self,
+        *,
+        MaxResultsPerPage: int | None = None,
+        FinancialEventGroupStartedBefore: str | None = None,
+        FinancialEventGroupStartedAfter: str | None = None,
+        NextToken: str | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """listFinancialEventGroups."""
+
+class AmazonSellerPartnerListFinancialEvents(Entity):
+    """Amazon Seller Partner list_financial_events: Financial events (shipments, refunds, fees, adjustments...) of
+    the seller (Finances v0).
+    """
+    async def list(
+        self,
+        *,
+        MaxResultsPerPage: int | None = None,
+        PostedAfter: str | None = None,
+        PostedBefore: str | None = None,
+        NextToken: str | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """listFinancialEvents: one page is one FinancialEvents object of event lists by kind (ShipmentEventList,
+        RefundEventList, ServiceFeeEventList, AdjustmentEventList, ...).
+        """
+
+class AmazonSellerPartnerMarketplaceParticipations(Entity):
+    """Amazon Seller Partner marketplace_participations: The marketplaces the seller can sell in, with their ids (for
+    marketplaceIds / MarketplaceIds) and participation.
+    """
+    async def list(self) -> Any:
+        """getMarketplaceParticipations (Sellers v1)."""
+
+class AmazonSellerPartnerOrderItems(Entity):
+    """Amazon Seller Partner order_items: The items of one order (Orders v0)."""
+    async def list(
+        self, *, orderId: str, NextToken: str | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]:
+        """getOrderItems."""
+
+class AmazonSellerPartnerOrders(Entity):
+    """Amazon Seller Partner orders: Orders (Orders v0)."""
+    async def get(self, *, orderId: str) -> Any:
+        """getOrder."""
+    async def list(
+        self,
+        *,
+        MarketplaceIds: builtins.list[str],
+        CreatedAfter: str | None = None,
+        CreatedBefore: str | None = None,
+        LastUpdatedAfter: str | None = None,
+        LastUpdatedBefore: str | None = None,
+        OrderStatuses: _AmazonSellerPartnerOrdersListOrderStatuses | None = None,
+        FulfillmentChannels: builtins.list[Literal["AFN", "MFN"]] | None = None,
+        PaymentMethods: builtins.list[Literal["COD", "CVS", "Other"]] | None = None,
+        BuyerEmail: str | None = None,
+        SellerOrderId: str | None = None,
+        MaxResultsPerPage: int | None = None,
+        EasyShipShipmentStatuses: _AmazonSellerPartnerOrdersListEasyShipShipmentStatuses | None = None,
+        ElectronicInvoiceStatuses: _AmazonSellerPartnerOrdersListElectronicInvoiceStatuses | None = None,
+        AmazonOrderIds: builtins.list[str] | None = None,
+        ActualFulfillmentSupplySourceId: str | None = None,
+        IsISPU: bool | None = None,
+        StoreChainStoreId: str | None = None,
+        EarliestDeliveryDateBefore: str | None = None,
+        EarliestDeliveryDateAfter: str | None = None,
+        LatestDeliveryDateBefore: str | None = None,
+        LatestDeliveryDateAfter: str | None = None,
+        NextToken: str | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """getOrders: orders created or updated in a time window. Give CreatedAfter or LastUpdatedAfter (not both).
+        NextToken keeps the filters: send the same params with the cursor.
+        """
+
+class AmazonSellerPartnerReports(Entity):
+    """Amazon Seller Partner reports: Report requests and their processing status (Reports 2021-06-30)."""
+    async def get(self, *, reportId: str) -> Any:
+        """getReport."""
+    async def list(
+        self,
+        *,
+        reportTypes: builtins.list[str] | None = None,
+        processingStatuses: _AmazonSellerPartnerReportsListProcessingStatuses | None = None,
+        marketplaceIds: builtins.list[str] | None = None,
+        pageSize: int | None = None,
+        createdSince: str | None = None,
+        createdUntil: str | None = None,
+        nextToken: str | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """getReports: give reportTypes on the first page. Amazon refuses nextToken with any other parameter, so for
+        the next page send only the cursor.
+        """
+
+class AmazonSellerPartnerConnector(HostedExecutor):
+    """Amazon Seller Partner: `connect('amazon-seller-partner')` returns this. Entities: catalog_items,
+    list_financial_event_groups, list_financial_events, marketplace_participations, order_items, orders, reports.
+
+    Each action is an async method, e.g. `await amazon-seller-partner.catalog_items.<action>(...)`;
+    execute("<entity>", "<action>", params) works too.
+
+    Orders and order items, catalog items, financial events and event groups, and reports of an Amazon seller through
+    the Selling Partner API.
+
+    API docs: https://developer-docs.amazon.com/sp-api/docs/sp-api-models
+    """
+
+    connector_slug: ClassVar[str | None]
+    definition_id: ClassVar[str | None]
+    @property
+    def catalog_items(self) -> AmazonSellerPartnerCatalogItems: ...
+    @property
+    def list_financial_event_groups(self) -> AmazonSellerPartnerListFinancialEventGroups: ...
+    @property
+    def list_financial_events(self) -> AmazonSellerPartnerListFinancialEvents: ...
+    @property
+    def marketplace_participations(self) -> AmazonSellerPartnerMarketplaceParticipations: ...
+    @property
+    def order_items(self) -> AmazonSellerPartnerOrderItems: ...
+    @property
+    def orders(self) -> AmazonSellerPartnerOrders: ...
+    @property
+    def reports(self) -> AmazonSellerPartnerReports: ...
 
 class AmplitudeActiveUsers(Entity):
     """Amplitude active_users: Active or new user counts over a date range (GET /2/users)."""
@@ -11939,6 +12180,242 @@ class SnapchatMarketingConnector(HostedExecutor):
     @property
     def segments(self) -> SnapchatMarketingSegments: ...
 
+class SnowflakeSQLColumns(Entity):
+    """Snowflake SQL columns: Columns of the tables and views of the current schema or database (SHOW COLUMNS)."""
+    async def list(
+        self,
+        *,
+        timeout: int | None = None,
+        database: str | None = None,
+        schema: str | None = None,
+        warehouse: str | None = None,
+        role: str | None = None,
+        requestId: str | None = None,
+        async_: bool | None = None,
+        nullable: bool | None = None,
+    ) -> Any:
+        """SHOW COLUMNS through POST /api/v2/statements, in `schema` (else `database`) if given; filter the rows by
+        table_name.
+        """
+
+class SnowflakeSQLDatabases(Entity):
+    """Snowflake SQL databases: Databases the role can see (SHOW DATABASES)."""
+    async def list(
+        self,
+        *,
+        timeout: int | None = None,
+        database: str | None = None,
+        schema: str | None = None,
+        warehouse: str | None = None,
+        role: str | None = None,
+        requestId: str | None = None,
+        async_: bool | None = None,
+        nullable: bool | None = None,
+    ) -> Any:
+        """SHOW DATABASES through POST /api/v2/statements. Answers the ResultSet: column names in
+        resultSetMetaData.rowType, rows in data.
+        """
+
+class SnowflakeSQLRecord(Entity):
+    """Snowflake SQL record: Rows read and written with a SQL statement of your own: SELECT for get and list, INSERT,
+    UPDATE (or MERGE) and DELETE for the writes. Pass values as bind variables (? in the statement, bindings {"1":
+    {"type": "TEXT", "value": "..."}}), never spliced into the SQL. Any statement can write, so none of these is
+    read-only.
+    """
+    async def create(
+        self,
+        *,
+        statement: str,
+        bindings: dict[str, Any] | None = None,
+        parameters: dict[str, Any] | None = None,
+        timeout: int | None = None,
+        database: str | None = None,
+        schema: str | None = None,
+        warehouse: str | None = None,
+        role: str | None = None,
+        requestId: str | None = None,
+        async_: bool | None = None,
+        nullable: bool | None = None,
+        retry: bool | None = None,
+    ) -> Any:
+        """An INSERT (rows in data give the number of rows inserted)."""
+    async def delete(
+        self,
+        *,
+        statement: str,
+        bindings: dict[str, Any] | None = None,
+        parameters: dict[str, Any] | None = None,
+        timeout: int | None = None,
+        database: str | None = None,
+        schema: str | None = None,
+        warehouse: str | None = None,
+        role: str | None = None,
+        requestId: str | None = None,
+        async_: bool | None = None,
+        nullable: bool | None = None,
+        retry: bool | None = None,
+    ) -> Any:
+        """A DELETE (rows in data give the number of rows deleted)."""
+    async def get(
+        self,
+        *,
+        statement: str,
+        bindings: dict[str, Any] | None = None,
+        parameters: dict[str, Any] | None = None,
+        timeout: int | None = None,
+        database: str | None = None,
+        schema: str | None = None,
+        warehouse: str | None = None,
+        role: str | None = None,
+        requestId: str | None = None,
+        async_: bool | None = None,
+        nullable: bool | None = None,
+        retry: bool | None = None,
+    ) -> Any:
+        """A SELECT for one row, e.g. SELECT * FROM orders WHERE id = ? with bindings."""
+    async def list(
+        self,
+        *,
+        statement: str,
+        bindings: dict[str, Any] | None = None,
+        parameters: dict[str, Any] | None = None,
+        timeout: int | None = None,
+        database: str | None = None,
+        schema: str | None = None,
+        warehouse: str | None = None,
+        role: str | None = None,
+        requestId: str | None = None,
+        async_: bool | None = None,
+        nullable: bool | None = None,
+        retry: bool | None = None,
+    ) -> Any:
+        """A SELECT returning rows (add LIMIT / OFFSET, or read further partitions with result_partitions.get)."""
+    async def update(
+        self,
+        *,
+        statement: str,
+        bindings: dict[str, Any] | None = None,
+        parameters: dict[str, Any] | None = None,
+        timeout: int | None = None,
+        database: str | None = None,
+        schema: str | None = None,
+        warehouse: str | None = None,
+        role: str | None = None,
+        requestId: str | None = None,
+        async_: bool | None = None,
+        nullable: bool | None = None,
+        retry: bool | None = None,
+    ) -> Any:
+        """An UPDATE or MERGE (rows in data give the numbers of rows updated)."""
+
+class SnowflakeSQLResultPartitions(Entity):
+    """Snowflake SQL result_partitions: The status of a statement and the partitions of its result."""
+    async def get(self, *, statementHandle: str, partition: int | None = None, requestId: str | None = None) -> Any:
+        """GET /api/v2/statements/{statementHandle}: 202 with code 333334 while the statement runs, then the
+        ResultSet; partition=N (from 0, see resultSetMetaData.partitionInfo) answers that partition's rows in data.
+        """
+
+class SnowflakeSQLSchemas(Entity):
+    """Snowflake SQL schemas: Schemas of the current database, or of the database given in `database` (SHOW SCHEMAS)."""
+    async def list(
+        self,
+        *,
+        timeout: int | None = None,
+        database: str | None = None,
+        schema: str | None = None,
+        warehouse: str | None = None,
+        role: str | None = None,
+        requestId: str | None = None,
+        async_: bool | None = None,
+        nullable: bool | None = None,
+    ) -> Any:
+        """SHOW SCHEMAS through POST /api/v2/statements, in `database` if given."""
+
+class SnowflakeSQLTables(Entity):
+    """Snowflake SQL tables: Tables of the current schema or database (SHOW TABLES); set `database` and `schema` to
+    choose.
+    """
+    async def list(
+        self,
+        *,
+        timeout: int | None = None,
+        database: str | None = None,
+        schema: str | None = None,
+        warehouse: str | None = None,
+        role: str | None = None,
+        requestId: str | None = None,
+        async_: bool | None = None,
+        nullable: bool | None = None,
+    ) -> Any:
+        """SHOW TABLES through POST /api/v2/statements, in `schema` (else `database`) if given."""
+
+class SnowflakeSQLViews(Entity):
+    """Snowflake SQL views: Views of the current schema or database (SHOW VIEWS); set `database` and `schema` to
+    choose.
+    """
+    async def list(
+        self,
+        *,
+        timeout: int | None = None,
+        database: str | None = None,
+        schema: str | None = None,
+        warehouse: str | None = None,
+        role: str | None = None,
+        requestId: str | None = None,
+        async_: bool | None = None,
+        nullable: bool | None = None,
+    ) -> Any:
+        """SHOW VIEWS through POST /api/v2/statements, in `schema` (else `database`) if given."""
+
+class SnowflakeSQLWarehouses(Entity):
+    """Snowflake SQL warehouses: Warehouses the role can see (SHOW WAREHOUSES); needs no running warehouse."""
+    async def list(
+        self,
+        *,
+        timeout: int | None = None,
+        database: str | None = None,
+        schema: str | None = None,
+        warehouse: str | None = None,
+        role: str | None = None,
+        requestId: str | None = None,
+        async_: bool | None = None,
+        nullable: bool | None = None,
+    ) -> Any:
+        """SHOW WAREHOUSES through POST /api/v2/statements."""
+
+class SnowflakeSQLConnector(HostedExecutor):
+    """Snowflake SQL: `connect('snowflake')` returns this. Entities: columns, databases, record, result_partitions,
+    schemas, tables, views, warehouses.
+
+    Each action is an async method, e.g. `await snowflake.columns.<action>(...)`; execute("<entity>", "<action>",
+    params) works too.
+
+    Databases, schemas, tables, views, columns and warehouses of a Snowflake account, and rows read and written with
+    SQL statements (bind variables for values), through the Snowflake SQL API v2 (POST /api/v2/statements; result
+    partitions from GET /api/v2/statements/{statementHandle}).
+
+    API docs: https://docs.snowflake.com/en/developer-guide/sql-api/reference
+    """
+
+    connector_slug: ClassVar[str | None]
+    definition_id: ClassVar[str | None]
+    @property
+    def columns(self) -> SnowflakeSQLColumns: ...
+    @property
+    def databases(self) -> SnowflakeSQLDatabases: ...
+    @property
+    def record(self) -> SnowflakeSQLRecord: ...
+    @property
+    def result_partitions(self) -> SnowflakeSQLResultPartitions: ...
+    @property
+    def schemas(self) -> SnowflakeSQLSchemas: ...
+    @property
+    def tables(self) -> SnowflakeSQLTables: ...
+    @property
+    def views(self) -> SnowflakeSQLViews: ...
+    @property
+    def warehouses(self) -> SnowflakeSQLWarehouses: ...
+
 class StripeBalance(Entity):
     """Stripe balance: The account's balance."""
     async def get(self, *, Stripe_Account: str | None = None, expand: list[str] | None = None) -> Any:
@@ -12565,6 +13042,305 @@ class StripeConnector(HostedExecutor):
     def refunds(self) -> StripeRefunds: ...
     @property
     def subscriptions(self) -> StripeSubscriptions: ...
+
+class TikTokMarketingAdGroups(Entity):
+    """TikTok Marketing ad_groups: Ad groups of an advertiser."""
+    async def list(
+        self,
+        *,
+        advertiser_id: str,
+        fields: builtins.list[str] | None = None,
+        filtering: dict[str, Any] | None = None,
+        page: int | None = None,
+        page_size: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """An advertiser's ad groups."""
+
+class TikTokMarketingAdGroupsReportsDaily(Entity):
+    """TikTok Marketing ad_groups_reports_daily: Daily basic report per ad group."""
+    async def list(
+        self,
+        *,
+        advertiser_id: str,
+        report_type: Literal["BASIC", "AUDIENCE", "PLAYABLE_MATERIAL", "CATALOG", "TT_SHOP"] | None = None,
+        data_level: Literal["AUCTION_ADVERTISER", "AUCTION_CAMPAIGN", "AUCTION_ADGROUP", "AUCTION_AD"] | None = None,
+        service_type: Literal["AUCTION", "RESERVATION"] | None = None,
+        dimensions: builtins.list[str] | None = None,
+        metrics: builtins.list[str] | None = None,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        query_lifetime: bool | None = None,
+        filtering: builtins.list[dict[str, Any]] | None = None,
+        order_field: str | None = None,
+        order_type: Literal["ASC", "DESC"] | None = None,
+        page: int | None = None,
+        page_size: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Spend and delivery metrics per day."""
+
+class TikTokMarketingAds(Entity):
+    """TikTok Marketing ads: Ads of an advertiser."""
+    async def list(
+        self,
+        *,
+        advertiser_id: str,
+        fields: builtins.list[str] | None = None,
+        filtering: dict[str, Any] | None = None,
+        page: int | None = None,
+        page_size: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """An advertiser's ads."""
+
+class TikTokMarketingAdsReportsDaily(Entity):
+    """TikTok Marketing ads_reports_daily: Daily basic report per ad."""
+    async def list(
+        self,
+        *,
+        advertiser_id: str,
+        report_type: Literal["BASIC", "AUDIENCE", "PLAYABLE_MATERIAL", "CATALOG", "TT_SHOP"] | None = None,
+        data_level: Literal["AUCTION_ADVERTISER", "AUCTION_CAMPAIGN", "AUCTION_ADGROUP", "AUCTION_AD"] | None = None,
+        service_type: Literal["AUCTION", "RESERVATION"] | None = None,
+        dimensions: builtins.list[str] | None = None,
+        metrics: builtins.list[str] | None = None,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        query_lifetime: bool | None = None,
+        filtering: builtins.list[dict[str, Any]] | None = None,
+        order_field: str | None = None,
+        order_type: Literal["ASC", "DESC"] | None = None,
+        page: int | None = None,
+        page_size: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Spend and delivery metrics per day."""
+
+class TikTokMarketingAdsReportsHourly(Entity):
+    """TikTok Marketing ads_reports_hourly: Hourly basic report per ad (one day per request)."""
+    async def list(
+        self,
+        *,
+        advertiser_id: str,
+        report_type: Literal["BASIC", "AUDIENCE", "PLAYABLE_MATERIAL", "CATALOG", "TT_SHOP"] | None = None,
+        data_level: Literal["AUCTION_ADVERTISER", "AUCTION_CAMPAIGN", "AUCTION_ADGROUP", "AUCTION_AD"] | None = None,
+        service_type: Literal["AUCTION", "RESERVATION"] | None = None,
+        dimensions: builtins.list[str] | None = None,
+        metrics: builtins.list[str] | None = None,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        query_lifetime: bool | None = None,
+        filtering: builtins.list[dict[str, Any]] | None = None,
+        order_field: str | None = None,
+        order_type: Literal["ASC", "DESC"] | None = None,
+        page: int | None = None,
+        page_size: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Spend and delivery metrics per hour (start_date and end_date the same day)."""
+
+class TikTokMarketingAdsReportsLifetime(Entity):
+    """TikTok Marketing ads_reports_lifetime: Lifetime basic report per ad."""
+    async def list(
+        self,
+        *,
+        advertiser_id: str,
+        report_type: Literal["BASIC", "AUDIENCE", "PLAYABLE_MATERIAL", "CATALOG", "TT_SHOP"] | None = None,
+        data_level: Literal["AUCTION_ADVERTISER", "AUCTION_CAMPAIGN", "AUCTION_ADGROUP", "AUCTION_AD"] | None = None,
+        service_type: Literal["AUCTION", "RESERVATION"] | None = None,
+        dimensions: builtins.list[str] | None = None,
+        metrics: builtins.list[str] | None = None,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        query_lifetime: bool | None = None,
+        filtering: builtins.list[dict[str, Any]] | None = None,
+        order_field: str | None = None,
+        order_type: Literal["ASC", "DESC"] | None = None,
+        page: int | None = None,
+        page_size: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Spend and delivery metrics over each ad's lifetime."""
+
+class TikTokMarketingAdvertisers(Entity):
+    """TikTok Marketing advertisers: Advertiser accounts."""
+    async def list(self, *, advertiser_ids: builtins.list[str], fields: builtins.list[str] | None = None) -> Any:
+        """Details of up to 100 advertiser accounts the token is authorized for."""
+
+class TikTokMarketingAdvertisersReportsDaily(Entity):
+    """TikTok Marketing advertisers_reports_daily: Daily basic report per advertiser."""
+    async def list(
+        self,
+        *,
+        advertiser_id: str,
+        report_type: Literal["BASIC", "AUDIENCE", "PLAYABLE_MATERIAL", "CATALOG", "TT_SHOP"] | None = None,
+        data_level: Literal["AUCTION_ADVERTISER", "AUCTION_CAMPAIGN", "AUCTION_ADGROUP", "AUCTION_AD"] | None = None,
+        service_type: Literal["AUCTION", "RESERVATION"] | None = None,
+        dimensions: builtins.list[str] | None = None,
+        metrics: builtins.list[str] | None = None,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        query_lifetime: bool | None = None,
+        filtering: builtins.list[dict[str, Any]] | None = None,
+        order_field: str | None = None,
+        order_type: Literal["ASC", "DESC"] | None = None,
+        page: int | None = None,
+        page_size: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Spend and delivery metrics per day."""
+
+class TikTokMarketingAudiences(Entity):
+    """TikTok Marketing audiences: Custom audiences (DMP) of an advertiser."""
+    async def list(
+        self,
+        *,
+        advertiser_id: str,
+        custom_audience_ids: builtins.list[str] | None = None,
+        page: int | None = None,
+        page_size: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """An advertiser's custom audiences."""
+
+class TikTokMarketingCampaigns(Entity):
+    """TikTok Marketing campaigns: Campaigns of an advertiser."""
+    async def list(
+        self,
+        *,
+        advertiser_id: str,
+        fields: builtins.list[str] | None = None,
+        filtering: dict[str, Any] | None = None,
+        page: int | None = None,
+        page_size: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """An advertiser's campaigns."""
+
+class TikTokMarketingCampaignsReportsDaily(Entity):
+    """TikTok Marketing campaigns_reports_daily: Daily basic report per campaign."""
+    async def list(
+        self,
+        *,
+        advertiser_id: str,
+        report_type: Literal["BASIC", "AUDIENCE", "PLAYABLE_MATERIAL", "CATALOG", "TT_SHOP"] | None = None,
+        data_level: Literal["AUCTION_ADVERTISER", "AUCTION_CAMPAIGN", "AUCTION_ADGROUP", "AUCTION_AD"] | None = None,
+        service_type: Literal["AUCTION", "RESERVATION"] | None = None,
+        dimensions: builtins.list[str] | None = None,
+        metrics: builtins.list[str] | None = None,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        query_lifetime: bool | None = None,
+        filtering: builtins.list[dict[str, Any]] | None = None,
+        order_field: str | None = None,
+        order_type: Literal["ASC", "DESC"] | None = None,
+        page: int | None = None,
+        page_size: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Spend and delivery metrics per day."""
+
+class TikTokMarketingCatalogs(Entity):
+    """TikTok Marketing catalogs: Product catalogs of a Business Center."""
+    async def list(
+        self,
+        *,
+        bc_id: str,
+        catalog_id: str | None = None,
+        page: int | None = None,
+        page_size: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """A Business Center's catalogs (or one, with catalog_id)."""
+
+class TikTokMarketingCreativeAssetsImages(Entity):
+    """TikTok Marketing creative_assets_images: Images in an advertiser's creative library."""
+    async def list(
+        self,
+        *,
+        advertiser_id: str,
+        filtering: dict[str, Any] | None = None,
+        page: int | None = None,
+        page_size: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Search an advertiser's ad images."""
+
+class TikTokMarketingCreativeAssetsVideos(Entity):
+    """TikTok Marketing creative_assets_videos: Videos in an advertiser's creative library."""
+    async def list(
+        self,
+        *,
+        advertiser_id: str,
+        filtering: dict[str, Any] | None = None,
+        page: int | None = None,
+        page_size: int | None = None,
+        cursor: str | None = None,
+    ) -> builtins.list[Record]:
+        """Search an advertiser's ad videos."""
+
+class TikTokMarketingCurrentUser(Entity):
+    """TikTok Marketing current_user: The TikTok for Business user the access token belongs to."""
+    async def get(self) -> Any:
+        """The token's user (proves the token works)."""
+
+class TikTokMarketingSparkAds(Entity):
+    """TikTok Marketing spark_ads: TikTok posts authorized for Spark Ads."""
+    async def list(
+        self, *, advertiser_id: str, page: int | None = None, page_size: int | None = None, cursor: str | None = None
+    ) -> builtins.list[Record]:
+        """The TikTok posts an advertiser is authorized to promote as Spark Ads."""
+
+class TikTokMarketingConnector(HostedExecutor):
+    """TikTok Marketing: `connect('tiktok-marketing')` returns this. Entities: ad_groups, ad_groups_reports_daily,
+    ads, ads_reports_daily, ads_reports_hourly, ads_reports_lifetime, advertisers, advertisers_reports_daily,
+    audiences, campaigns, campaigns_reports_daily, catalogs, creative_assets_images, creative_assets_videos,
+    current_user, spark_ads.
+
+    Each action is an async method, e.g. `await tiktok-marketing.ad_groups.<action>(...)`; execute("<entity>",
+    "<action>", params) works too.
+
+    Advertisers, campaigns, ad groups, ads, audiences, catalogs, creative assets, Spark Ads and reports in the TikTok
+    API for Business.
+
+    API docs: https://business-api.tiktok.com/portal/docs?id=1735712062490625
+    """
+
+    connector_slug: ClassVar[str | None]
+    definition_id: ClassVar[str | None]
+    @property
+    def ad_groups(self) -> TikTokMarketingAdGroups: ...
+    @property
+    def ad_groups_reports_daily(self) -> TikTokMarketingAdGroupsReportsDaily: ...
+    @property
+    def ads(self) -> TikTokMarketingAds: ...
+    @property
+    def ads_reports_daily(self) -> TikTokMarketingAdsReportsDaily: ...
+    @property
+    def ads_reports_hourly(self) -> TikTokMarketingAdsReportsHourly: ...
+    @property
+    def ads_reports_lifetime(self) -> TikTokMarketingAdsReportsLifetime: ...
+    @property
+    def advertisers(self) -> TikTokMarketingAdvertisers: ...
+    @property
+    def advertisers_reports_daily(self) -> TikTokMarketingAdvertisersReportsDaily: ...
+    @property
+    def audiences(self) -> TikTokMarketingAudiences: ...
+    @property
+    def campaigns(self) -> TikTokMarketingCampaigns: ...
+    @property
+    def campaigns_reports_daily(self) -> TikTokMarketingCampaignsReportsDaily: ...
+    @property
+    def catalogs(self) -> TikTokMarketingCatalogs: ...
+    @property
+    def creative_assets_images(self) -> TikTokMarketingCreativeAssetsImages: ...
+    @property
+    def creative_assets_videos(self) -> TikTokMarketingCreativeAssetsVideos: ...
+    @property
+    def current_user(self) -> TikTokMarketingCurrentUser: ...
+    @property
+    def spark_ads(self) -> TikTokMarketingSparkAds: ...
 
 class TwilioAccounts(Entity):
     """Twilio accounts: The account and its subaccounts."""
@@ -14188,6 +14964,10 @@ def connect(
 ) -> AmazonAdsConnector: ...
 @overload
 def connect(
+    slug: Literal["amazon-seller-partner"], connector_id: str | None = None, **options: Unpack[ConnectOptions]
+) -> AmazonSellerPartnerConnector: ...
+@overload
+def connect(
     slug: Literal["amplitude"], connector_id: str | None = None, **options: Unpack[ConnectOptions]
 ) -> AmplitudeConnector: ...
 @overload
@@ -14364,8 +15144,16 @@ def connect(
 ) -> SnapchatMarketingConnector: ...
 @overload
 def connect(
+    slug: Literal["snowflake"], connector_id: str | None = None, **options: Unpack[ConnectOptions]
+) -> SnowflakeSQLConnector: ...
+@overload
+def connect(
     slug: Literal["stripe"], connector_id: str | None = None, **options: Unpack[ConnectOptions]
 ) -> StripeConnector: ...
+@overload
+def connect(
+    slug: Literal["tiktok-marketing"], connector_id: str | None = None, **options: Unpack[ConnectOptions]
+) -> TikTokMarketingConnector: ...
 @overload
 def connect(
     slug: Literal["twilio"], connector_id: str | None = None, **options: Unpack[ConnectOptions]
@@ -14400,6 +15188,7 @@ def connect(slug: str, connector_id: str | None = None, **options: Unpack[Connec
 __all__ = [
     "AirtableConnector",
     "AmazonAdsConnector",
+    "AmazonSellerPartnerConnector",
     "AmplitudeConnector",
     "AsanaConnector",
     "AshbyConnector",
@@ -14444,8 +15233,10 @@ __all__ = [
     "ShopifyConnector",
     "SlackConnector",
     "SnapchatMarketingConnector",
+    "SnowflakeSQLConnector",
     "StripeConnector",
     "TYPED_CONNECTORS",
+    "TikTokMarketingConnector",
     "TwilioConnector",
     "TypeformConnector",
     "WooCommerceConnector",
