@@ -104,6 +104,34 @@ def measure(label: str, fn, n: int, concurrency: int, results: dict) -> None:
     )
 
 
+def prepare(database: str, n: int, concurrency: int) -> tuple[dict[str, str], str, str, dict]:
+    """A loopback Stripe stub, a migrated database with a key and a Stripe connector pointed at the stub, and the
+    direct call measured: (server env, API key, connector id, results so far)."""
+    stub_url, _ = start_stub()  # serves from its own thread for the whole run
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DJANGO_DEBUG": "false",
+        "DATABASE_URL": database_url(database),
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "PATCHBAY_CATALOG_OVERRIDES": json.dumps({"stripe": {"base_url": stub_url}}),
+    }
+    env.pop("REDIS_URL", None)
+    print(f"==> database {env['DATABASE_URL'].split('@')[-1]}, upstream stub {stub_url}", flush=True)
+    manage(env, "migrate", "-v", "0")
+    key, connector_id = manage(env, "shell", "-c", SETUP).strip().splitlines()[-1].split()
+    results: dict = {}
+    session = requests.Session()
+    measure(
+        "direct requests",
+        lambda: session.get(f"{stub_url}/v1/customers?limit=3", timeout=10).json(),
+        n,
+        concurrency,
+        results,
+    )
+    return env, key, connector_id, results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=500)
@@ -113,29 +141,7 @@ def main() -> None:
     parser.add_argument("--skip-celery", action="store_true")
     args = parser.parse_args()
 
-    stub_url, _stub = start_stub()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "DJANGO_DEBUG": "false",
-        "DATABASE_URL": database_url("patchbay_bench"),
-        "DJANGO_LOG_LEVEL": "WARNING",
-        "PATCHBAY_CATALOG_OVERRIDES": json.dumps({"stripe": {"base_url": stub_url}}),
-    }
-    env.pop("REDIS_URL", None)
-    print(f"==> database {env['DATABASE_URL'].split('@')[-1]}, upstream stub {stub_url}", flush=True)
-    manage(env, "migrate", "-v", "0")
-    key, connector_id = manage(env, "shell", "-c", SETUP).strip().splitlines()[-1].split()
-    results: dict = {}
-
-    session = requests.Session()
-    measure(
-        "direct requests",
-        lambda: session.get(f"{stub_url}/v1/customers?limit=3", timeout=10).json(),
-        args.n,
-        args.concurrency,
-        results,
-    )
+    env, key, connector_id, results = prepare("patchbay_bench", args.n, args.concurrency)
 
     def through(port: int):
         s = requests.Session()

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
 import signal
 import sys
 import time
@@ -20,8 +18,8 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import database_url, free_port, manage, percentile, start_stub  # noqa: E402
-from execute_overhead import SETUP, measure, start_gunicorn  # noqa: E402
+from _common import free_port, percentile  # noqa: E402
+from execute_overhead import measure, prepare, start_gunicorn  # noqa: E402
 
 MCP_HEADERS = {
     "Content-Type": "application/json",
@@ -63,28 +61,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
 
-    stub_url, _stub = start_stub()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "DJANGO_DEBUG": "false",
-        "DATABASE_URL": database_url("patchbay_bench_mcp"),
-        "DJANGO_LOG_LEVEL": "WARNING",
-        "PATCHBAY_CATALOG_OVERRIDES": json.dumps({"stripe": {"base_url": stub_url}}),
-    }
-    env.pop("REDIS_URL", None)
-    print(f"==> database {env['DATABASE_URL'].split('@')[-1]}, upstream stub {stub_url}", flush=True)
-    manage(env, "migrate", "-v", "0")
-    key, connector_id = manage(env, "shell", "-c", SETUP).strip().splitlines()[-1].split()
-    results: dict = {}
-    session = requests.Session()
-    measure(
-        "direct requests",
-        lambda: session.get(f"{stub_url}/v1/customers?limit=3", timeout=10).json(),
-        args.n,
-        args.concurrency,
-        results,
-    )
+    env, key, connector_id, results = prepare("patchbay_bench_mcp", args.n, args.concurrency)
     port = free_port()
     gunicorn = start_gunicorn(env, port, args.workers, args.threads)
     base = f"http://127.0.0.1:{port}"
