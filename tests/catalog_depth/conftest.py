@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 from werkzeug import Request, Response
@@ -25,6 +26,11 @@ def reference_operations(slug: str) -> set[str] | None:
     start = text.index(f"\n## {slug}: ")
     end = text.find("\n## ", start + 1)
     return set(re.findall(r"^  - `([a-z_]+\.[a-z_]+)` ", text[start : end if end > 0 else None], re.M))
+
+
+def query_of(request: Request) -> dict[str, str]:
+    """A recorded request's query string as a dict (the last value of a repeated name)."""
+    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
 
 
 @dataclass

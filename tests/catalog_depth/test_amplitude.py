@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -22,7 +21,7 @@ from connectors.validation import validate_replication_config
 from core.errors import InvalidInput, UpstreamError
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 API_KEY, SECRET = "amp_depth_key_4242", "amp_depth_secret_4242"
 LIMITS = Limits(max_attempts=1)
@@ -46,10 +45,6 @@ AMPLITUDE_CASES: list[tuple[str, str, dict[str, Any], str, dict[str, str], Any, 
     ("events_list", "list", {}, "/api/2/events/list", {}, {"data": [{"name": "Sign up", "totals": 3}]},
      [{"name": "Sign up", "totals": 3}]),
 ]  # fmt: skip
-
-
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
 
 
 def _run(httpserver, entity: str, action: str, params: dict[str, Any]):
@@ -85,7 +80,7 @@ def test_amplitude_operation(httpserver, vendor, entity, action, params, path, e
     request = vendor.last
     assert (request.method, request.path) == ("GET", path)
     assert request.headers["Authorization"] == "Basic " + base64.b64encode(f"{API_KEY}:{SECRET}".encode()).decode()
-    assert _query(request) == expected
+    assert query_of(request) == expected
     assert API_KEY not in request.query_string.decode()
     assert outcome.result == result
     assert (outcome.has_next_page, outcome.end_cursor) == (False, None)

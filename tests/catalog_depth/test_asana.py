@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -21,7 +20,7 @@ from connectors.models import Connector
 from connectors.selectors import connector_credentials
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 TOKEN = "2/1204_depth_4242"
 LIMITS = Limits(max_attempts=1)
@@ -120,10 +119,6 @@ ASANA_CASES: list[tuple[str, str, dict[str, Any], str, str, dict[str, Any], str]
 EXTRAS = {"users.me", "task_stories.list", "workspaces.search"}
 
 
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
-
-
 def _run(httpserver, entity: str, action: str, params: dict[str, Any], **kwargs: Any):
     return execute_operation(
         manifest=point_at(RAW["asana"], httpserver.url_for("")),
@@ -179,10 +174,10 @@ def test_asana_operation(httpserver, vendor, entity, action, params, method, pat
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
     if method in ("GET", "DELETE"):
         assert not vendor.bodies[-1]
-        assert _query(request) == expected
+        assert query_of(request) == expected
     else:
         assert request.headers["Content-Type"].startswith("application/json")
-        assert not _query(request)
+        assert not query_of(request)
         assert json.loads(vendor.bodies[-1]) == expected  # fields inside Asana's `data` envelope
     raw = request.query_string.decode() + vendor.bodies[-1].decode()
     assert TOKEN not in raw  # the token goes only in the Authorization header
@@ -205,7 +200,7 @@ def test_attachment_download_asks_for_the_download_url(httpserver, vendor) -> No
     url = "https://asana-user-private-us-east-1.s3.amazonaws.com/assets/123/report.pdf?X-Amz-Expires=120"
     vendor.answer({"data": {"gid": "a1", "resource_type": "attachment", "name": "report.pdf", "download_url": url}})
     result = _run(httpserver, "attachments", "download", {"attachment_gid": "a1"})
-    assert "download_url" in _query(vendor.last)["opt_fields"].split(",")
+    assert "download_url" in query_of(vendor.last)["opt_fields"].split(",")
     assert result.result["download_url"] == url
     assert len(vendor.requests) == 1  # the file host is never called by the engine
 
@@ -229,7 +224,7 @@ def test_next_page_sends_the_offset_token_asana_returned(httpserver, vendor, ent
     vendor.answer(_page(["c"], None))
     first = _run(httpserver, entity, action, params)
     last = _run(httpserver, entity, action, {**params, "cursor": first.end_cursor})
-    before, after = _query(vendor.requests[0]), _query(vendor.requests[1])
+    before, after = query_of(vendor.requests[0]), query_of(vendor.requests[1])
     assert "offset" not in before
     assert after == {**before, "offset": OFFSET}  # the same request, one page on
     assert vendor.requests[1].path == vendor.requests[0].path
@@ -246,7 +241,7 @@ def test_task_search_pages_on_creation_time(httpserver, vendor) -> None:
     first = _run(httpserver, "workspace_task_search", "list", params)
     second = _run(httpserver, "workspace_task_search", "list", {**params, "cursor": first.end_cursor})
     third = _run(httpserver, "workspace_task_search", "list", {**params, "cursor": second.end_cursor})
-    queries = [_query(r) for r in vendor.requests]
+    queries = [query_of(r) for r in vendor.requests]
     assert queries[0] == {"text": "invoice", "limit": "2", **SEARCH_DEFAULTS}
     assert queries[1] == {**queries[0], "created_at.before": "2026-03-01T09:00:00.000Z"}
     assert queries[2] == {**queries[0], "created_at.before": "2026-02-20T08:00:00.000Z"}
@@ -256,7 +251,7 @@ def test_task_search_pages_on_creation_time(httpserver, vendor) -> None:
 def test_task_search_without_created_at_in_the_fields_has_no_next_page(httpserver, vendor) -> None:
     vendor.answer({"data": [{"gid": "t1", "resource_type": "task", "name": "x"}]})
     result = _run(httpserver, "workspace_task_search", "list", {"workspace_gid": "w1", "opt_fields": "name"})
-    assert _query(vendor.last)["opt_fields"] == "name"  # the caller's fields win over the default
+    assert query_of(vendor.last)["opt_fields"] == "name"  # the caller's fields win over the default
     assert (result.has_next_page, result.end_cursor) == (False, None)
 
 
@@ -277,7 +272,7 @@ def test_typeahead_search_returns_matching_objects(httpserver, vendor) -> None:
     vendor.answer({"data": [{"gid": "u1", "resource_type": "user", "name": "Ada Lovelace"}]})
     result = _run(httpserver, "workspaces", "search", {"workspace_gid": "w1", "resource_type": "user", "query": "ada"})
     assert vendor.last.path == "/workspaces/w1/typeahead"
-    assert _query(vendor.last) == {"resource_type": "user", "query": "ada"}
+    assert query_of(vendor.last) == {"resource_type": "user", "query": "ada"}
     assert result.result == [{"gid": "u1", "resource_type": "user", "name": "Ada Lovelace"}]
 
 
@@ -286,8 +281,8 @@ def test_task_search_takes_its_text_as_text_or_query(httpserver, vendor, name) -
     vendor.answer(_found([]))
     _run(httpserver, "tasks", "search", {"workspace_gid": "w1", name: "quarterly report"})
     assert vendor.last.path == "/workspaces/w1/tasks/search"
-    assert _query(vendor.last)["text"] == "quarterly report"
-    assert "query" not in _query(vendor.last)
+    assert query_of(vendor.last)["text"] == "quarterly report"
+    assert "query" not in query_of(vendor.last)
 
 
 def test_task_search_with_text_and_query_is_refused(manifests) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -22,7 +21,7 @@ from connectors.validation import validate_credentials, validate_replication_con
 from core.errors import InvalidInput, OperationInputError, UpstreamError
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 SLUG = "chargebee"
 KEY = "test_cb_depth_4242"
@@ -69,10 +68,6 @@ CHARGEBEE_CASES: list[tuple[str, str, dict[str, Any], str, str, dict[str, str], 
 ]  # fmt: skip
 
 
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
-
-
 def _run(httpserver, entity: str, action: str, params: dict[str, Any], **kwargs: Any):
     return execute_operation(
         manifest=point_at(RAW[SLUG], httpserver.url_for("") + "api/v2"),
@@ -110,7 +105,7 @@ def test_chargebee_operation(httpserver, vendor, entity, action, params, method,
     request = vendor.last
     assert (request.method, request.path) == (method, path)
     assert request.headers["Authorization"] == BASIC
-    assert _query(request) == query
+    assert query_of(request) == query
     assert not vendor.bodies[-1]
     assert KEY not in request.query_string.decode()
     if kind == LIST:
@@ -126,7 +121,7 @@ def test_next_page_sends_next_offset_as_offset(httpserver, vendor) -> None:
     vendor.answer({"list": [{"customer": {"id": "b"}}]})
     first = _run(httpserver, "customer", "list", {"limit": 1, "sort_by[asc]": "created_at"})
     last = _run(httpserver, "customer", "list", {"limit": 1, "sort_by[asc]": "created_at", "cursor": first.end_cursor})
-    assert _query(vendor.requests[1]) == {
+    assert query_of(vendor.requests[1]) == {
         "limit": "1",
         "sort_by[asc]": "created_at",
         "offset": '["1704067200000","7"]',

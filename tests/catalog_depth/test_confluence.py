@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -22,7 +21,7 @@ from connectors.validation import validate_credentials
 from core.errors import InvalidInput
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 EMAIL, TOKEN = "you@example.com", "ATATT_depth_4242"
 BASIC = "Basic " + base64.b64encode(f"{EMAIL}:{TOKEN}".encode()).decode()
@@ -50,10 +49,6 @@ CONFLUENCE_CASES: list[tuple[str, str, dict[str, Any], str, str, dict[str, str],
     ("spaces", "list", {"keys": ["ENG", "OPS"], "type": "global", "status": "current", "limit": 2}, "GET",
      "/wiki/api/v2/spaces", {"keys": "ENG,OPS", "type": "global", "status": "current", "limit": "2"}, V2),
 ]  # fmt: skip
-
-
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
 
 
 def _run(httpserver, entity: str, action: str, params: dict[str, Any], **kwargs: Any):
@@ -112,7 +107,7 @@ def test_confluence_operation(httpserver, vendor, entity, action, params, method
     request = vendor.last
     assert (request.method, request.path) == (method, path)
     assert request.headers["Authorization"] == BASIC
-    assert _query(request) == expected
+    assert query_of(request) == expected
     assert not vendor.bodies[-1]
     assert TOKEN not in request.query_string.decode()
     if kind == ONE:
@@ -138,8 +133,8 @@ def test_v2_next_page_sends_the_cursor_from_the_link_header(httpserver, vendor, 
     vendor.answer(_v2_page(path, [3], None)[0])
     first = _run(httpserver, entity, action, {"limit": 2})
     last = _run(httpserver, entity, action, {"limit": 2, "cursor": first.end_cursor})
-    assert "cursor" not in _query(vendor.requests[0])
-    assert _query(vendor.requests[1]) == {"limit": "2", "cursor": NEXT_CURSOR}
+    assert "cursor" not in query_of(vendor.requests[0])
+    assert query_of(vendor.requests[1]) == {"limit": "2", "cursor": NEXT_CURSOR}
     assert vendor.requests[1].path == path
     assert vendor.requests[1].headers["Authorization"] == BASIC
     assert [r["id"] for r in last.result] == ["3"]
@@ -153,7 +148,7 @@ def test_v1_next_page_starts_after_the_records_read(httpserver, vendor, entity, 
     first = _run(httpserver, entity, "list", {"limit": 2})
     assert (first.has_next_page, first.end_cursor) == (True, "2")
     last = _run(httpserver, entity, "list", {"limit": 2, "cursor": first.end_cursor})
-    assert _query(vendor.requests[1]) == {"limit": "2", "start": "2"}
+    assert query_of(vendor.requests[1]) == {"limit": "2", "start": "2"}
     assert vendor.requests[1].path == path
     assert last.has_next_page is False  # a short page is the last one
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -21,7 +20,7 @@ from connectors.validation import validate_credentials, validate_replication_con
 from core.errors import InvalidInput
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 KEY = "cio_app_4242_depth"
 LIMITS = Limits(max_attempts=1)
@@ -105,10 +104,6 @@ CIO_CASES: list[tuple[str, str, dict[str, Any], str, str, dict[str, Any], str | 
 ]  # fmt: skip
 
 
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
-
-
 def _run(httpserver, entity: str, action: str, params: dict[str, Any], **kwargs: Any):
     return execute_operation(
         manifest=point_at(RAW["customer-io"], httpserver.url_for("")),
@@ -152,10 +147,10 @@ def test_customer_io_operation(httpserver, vendor, entity, action, params, metho
     assert request.headers["Authorization"] == f"Bearer {KEY}"
     if method == "GET":
         assert not vendor.bodies[-1]
-        assert _query(request) == expected
+        assert query_of(request) == expected
     else:
         assert request.headers["Content-Type"].startswith("application/json")
-        assert not _query(request)
+        assert not query_of(request)
         assert json.loads(vendor.bodies[-1]) == expected
     assert KEY not in request.query_string.decode() + vendor.bodies[-1].decode()
     if kind in (ONE, WHOLE):
@@ -184,7 +179,7 @@ def test_next_page_sends_next_as_start(httpserver, vendor, entity, action, param
     vendor.answer({key: [{"id": 3}], "next": ""})  # Customer.io's last page: an empty next
     first = _run(httpserver, entity, action, params)
     last = _run(httpserver, entity, action, {**params, "cursor": first.end_cursor})
-    before, after = _query(vendor.requests[0]), _query(vendor.requests[1])
+    before, after = query_of(vendor.requests[0]), query_of(vendor.requests[1])
     assert "start" not in before
     assert after == {**before, "start": NEXT}
     assert vendor.requests[1].path == vendor.requests[0].path

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -23,7 +22,7 @@ from connectors.validation import validate_credentials, validate_replication_con
 from core.errors import InvalidInput, UpstreamError
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 SLUG = "facebook-marketing"
 TOKEN = "EAAGm0PX4ZCpsBAdepth4242"
@@ -106,10 +105,6 @@ FB_CASES: list[tuple[str, str, dict[str, Any], str, str, dict[str, str], Any, st
 ]  # fmt: skip
 
 
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
-
-
 def _run(httpserver, entity: str, action: str, params: dict[str, Any], **kwargs: Any):
     return execute_operation(
         manifest=point_at(RAW[SLUG], httpserver.url_for(V)),
@@ -153,7 +148,7 @@ def test_facebook_operation(httpserver, vendor, entity, action, params, method, 
     request = vendor.last
     assert (request.method, request.path) == (method, path)
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
-    assert _query(request) == query
+    assert query_of(request) == query
     if body is None:
         assert not vendor.bodies[-1]
     else:
@@ -185,7 +180,7 @@ def test_next_page_sends_cursors_after_as_after(httpserver, vendor, entity, acti
     first = _run(httpserver, entity, action, params)
     assert first.end_cursor == "QVFIUa1"
     last = _run(httpserver, entity, action, {**params, "cursor": first.end_cursor})
-    assert (vendor.requests[1].path, _query(vendor.requests[1])) == (path, {**query, "after": "QVFIUa1"})
+    assert (vendor.requests[1].path, query_of(vendor.requests[1])) == (path, {**query, "after": "QVFIUa1"})
     # The last page still carries cursors.after; no paging.next means no next page.
     assert [r["id"] for r in last.result] == ["2"]
     assert (last.has_next_page, last.end_cursor) == (False, None)
@@ -236,7 +231,7 @@ def test_each_scheme_sends_its_token_as_a_bearer_header(httpserver, vendor, sche
     _run(httpserver, "current_user", "get", {}, credentials=credentials, auth_scheme=scheme)
     expected = "user_tok" if scheme == "oauth" else "system_user_tok"
     assert vendor.last.headers["Authorization"] == f"Bearer {expected}"
-    assert "access_token" not in _query(vendor.last)
+    assert "access_token" not in query_of(vendor.last)
 
 
 def test_oauth_uses_facebook_login_and_the_graph_token_endpoint(manifests) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -21,7 +20,7 @@ from connectors.validation import validate_credentials
 from core.errors import UpstreamError
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 SLUG = "freshdesk"
 KEY = "fd_depth_4242"
@@ -71,10 +70,6 @@ FRESHDESK_CASES: list[tuple[str, str, dict[str, Any], str, str, dict[str, str], 
 EXTRAS = {"agents.me", "tickets.create", "tickets.update", "ticket_replies.create", "ticket_notes.create"}
 
 
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
-
-
 def _run(httpserver, entity: str, action: str, params: dict[str, Any], **kwargs: Any):
     return execute_operation(
         manifest=point_at(RAW[SLUG], httpserver.url_for("") + "api/v2"),
@@ -117,7 +112,7 @@ def test_freshdesk_operation(httpserver, vendor, entity, action, params, method,
     request = vendor.last
     assert (request.method, request.path) == (method, path)
     assert request.headers["Authorization"] == BASIC
-    assert _query(request) == query
+    assert query_of(request) == query
     if body is None:
         assert not vendor.bodies[-1]
     else:
@@ -143,7 +138,7 @@ def test_next_page_follows_the_link_header_on_our_host(httpserver, vendor) -> No
     last = _run(httpserver, "tickets", "list", {"per_page": 1, "order_by": "updated_at", "cursor": first.end_cursor})
     second = vendor.requests[1]
     assert second.path == path  # on the stand-in, not acme.freshdesk.com
-    assert _query(second) == {"page": "2", "per_page": "1", "order_by": "updated_at"}
+    assert query_of(second) == {"page": "2", "per_page": "1", "order_by": "updated_at"}
     assert second.headers["Authorization"] == BASIC
     assert [r["id"] for r in last.result] == [2]
     assert (last.has_next_page, last.end_cursor) == (False, None)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import json
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -24,7 +23,7 @@ from connectors.validation import validate_credentials
 from core.errors import OperationInputError, UpstreamError
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 ACCESS_KEY, ACCESS_SECRET = "GONGKEY4242", "gong_secret_depth_4242"
 TOKEN = "gong_oauth_access_4242"
@@ -83,10 +82,6 @@ GONG_CASES: list[tuple[str, str, dict[str, Any], str, str, dict[str, str], Any, 
 ]  # fmt: skip
 
 
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
-
-
 def _basic() -> str:
     return "Basic " + base64.b64encode(f"{ACCESS_KEY}:{ACCESS_SECRET}".encode()).decode()
 
@@ -133,7 +128,7 @@ def test_gong_operation(httpserver, vendor, entity, action, params, method, path
     request = vendor.last
     assert (request.method, request.path) == (method, path)
     assert request.headers["Authorization"] == _basic()
-    assert _query(request) == query
+    assert query_of(request) == query
     if body is None:
         assert vendor.bodies[-1] == b""
     else:
@@ -152,7 +147,7 @@ def test_get_lists_send_the_cursor_back_as_a_query_param(httpserver, vendor) -> 
     vendor.answer(_page("calls", ["c"], None))
     first = _run(httpserver, "calls", "list", {"fromDateTime": "2026-01-01T00:00:00Z"})
     last = _run(httpserver, "calls", "list", {"fromDateTime": "2026-01-01T00:00:00Z", "cursor": first.end_cursor})
-    assert _query(vendor.requests[1]) == {"fromDateTime": "2026-01-01T00:00:00Z", "cursor": NEXT}
+    assert query_of(vendor.requests[1]) == {"fromDateTime": "2026-01-01T00:00:00Z", "cursor": NEXT}
     assert [r["id"] for r in last.result] == ["c"]
     assert (last.has_next_page, last.end_cursor) == (False, None)
 
@@ -168,7 +163,7 @@ def test_post_reads_send_the_cursor_back_in_the_body(httpserver, vendor, case) -
     first = _run(httpserver, entity, action, params)
     last = _run(httpserver, entity, action, {**params, "cursor": first.end_cursor})
     assert json.loads(vendor.bodies[1]) == {**case[6], "cursor": NEXT}
-    assert _query(vendor.requests[1]) == {}
+    assert query_of(vendor.requests[1]) == {}
     assert (last.has_next_page, last.end_cursor) == (False, None)
 
 

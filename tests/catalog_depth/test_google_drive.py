@@ -15,7 +15,6 @@ import json
 from email import message_from_bytes
 from email.policy import HTTP
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 from werkzeug import Response
@@ -26,7 +25,7 @@ from connectors.validation import validate_credentials
 from core.errors import OperationInputError, UpstreamError
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 ACCESS = "ya29.drive_depth_4242"
 CREDENTIALS = {"client_id": "1234-abc.apps.googleusercontent.com", "client_secret": "GOCSPX-s", "refresh_token": "1//r"}
@@ -93,10 +92,6 @@ DRIVE_CASES: list[tuple[str, str, dict[str, Any], str, str, dict[str, str], Any,
 ]  # fmt: skip
 
 
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
-
-
 def _run(httpserver, entity: str, action: str, params: dict[str, Any], **kwargs: Any):
     return execute_operation(
         manifest=point_at(RAW["google-drive"], httpserver.url_for("")),
@@ -137,7 +132,7 @@ def test_drive_operation(httpserver, vendor, entity, action, params, method, pat
     result = _run(httpserver, entity, action, params)
     request = vendor.last
     assert (request.method, request.path) == (method, path)
-    assert _query(request) == query
+    assert query_of(request) == query
     assert request.headers["Authorization"] == f"Bearer {ACCESS}"
     raw = request.query_string.decode() + vendor.bodies[-1].decode()
     assert ACCESS not in raw and CREDENTIALS["client_secret"] not in raw
@@ -168,7 +163,7 @@ def test_next_page_sends_the_page_token_drive_returned(httpserver, vendor, entit
     vendor.answer({key: [{"id": "b"}], "newStartPageToken": "9999"} if entity == "changes" else {key: [{"id": "b"}]})
     first = _run(httpserver, entity, action, params)
     last = _run(httpserver, entity, action, {**params, "cursor": first.end_cursor})
-    before, after = _query(vendor.requests[0]), _query(vendor.requests[1])
+    before, after = query_of(vendor.requests[0]), query_of(vendor.requests[1])
     assert after == {**before, "pageToken": NEXT}  # the same request, one page on (changes: the start token replaced)
     assert vendor.requests[1].path == vendor.requests[0].path
     assert [r["id"] for r in last.result] == ["b"]
@@ -178,7 +173,7 @@ def test_next_page_sends_the_page_token_drive_returned(httpserver, vendor, entit
 def test_changes_last_page_keeps_the_new_start_page_token_reachable(httpserver, vendor) -> None:
     vendor.answer({"changes": [], "newStartPageToken": "9999"})
     result = _run(httpserver, "changes", "list", {"pageToken": "1234", "fields": "newStartPageToken,changes"})
-    assert _query(vendor.last) == {"pageToken": "1234", "fields": "newStartPageToken,changes"}
+    assert query_of(vendor.last) == {"pageToken": "1234", "fields": "newStartPageToken,changes"}
     assert (result.result, result.has_next_page) == ([], False)
 
 
@@ -202,7 +197,7 @@ def test_download_returns_the_file_bytes(httpserver) -> None:
 
     httpserver.expect_request("/drive/v3/files/f1").respond_with_handler(handler)
     result = _run(httpserver, "files", "download", {"fileId": "f1"})
-    assert _query(seen[0]) == {"alt": "media"}
+    assert query_of(seen[0]) == {"alt": "media"}
     assert result.result == {
         "content_type": "application/pdf",
         "size": len(pdf),
@@ -231,7 +226,7 @@ def test_upload_is_one_multipart_related_request(httpserver, vendor) -> None:
     }
     result = _run(httpserver, "files_upload", "create", params)
     request = vendor.last
-    assert (request.method, request.path, _query(request)) == (
+    assert (request.method, request.path, query_of(request)) == (
         "POST",
         "/upload/drive/v3/files",
         {"uploadType": "multipart"},
@@ -358,5 +353,5 @@ def test_check_reads_the_signed_in_user(httpserver, vendor, manifests) -> None:
     check = manifests["google-drive"].check
     vendor.answer({"user": {"emailAddress": "ada@example.com"}})
     result = _run(httpserver, check.entity, check.action, dict(check.params))
-    assert (vendor.last.path, _query(vendor.last)) == ("/drive/v3/about", {"fields": "user"})
+    assert (vendor.last.path, query_of(vendor.last)) == ("/drive/v3/about", {"fields": "user"})
     assert result.result["user"]["emailAddress"] == "ada@example.com"

@@ -9,7 +9,6 @@ for the list, one note object for a get.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -18,7 +17,7 @@ from connectors.engine import Limits, execute_operation
 from core.errors import UpstreamError
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 KEY = "grn_depth4242abcdef"
 LIMITS = Limits(max_attempts=1)
@@ -31,10 +30,6 @@ GRANOLA_CASES: list[tuple[str, str, dict[str, Any], str, str, dict[str, str], st
     ("notes", "list", {"created_after": "2026-01-01", "updated_after": "2026-01-15", "page_size": 30}, "GET",
      "/v1/notes", {"created_after": "2026-01-01", "updated_after": "2026-01-15", "page_size": "30"}, LIST),
 ]  # fmt: skip
-
-
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
 
 
 def _run(httpserver, entity: str, action: str, params: dict[str, Any]):
@@ -79,7 +74,7 @@ def test_granola_operation(httpserver, vendor, entity, action, params, method, p
     request = vendor.last
     assert (request.method, request.path) == (method, path)
     assert request.headers["Authorization"] == f"Bearer {KEY}"
-    assert _query(request) == expected
+    assert query_of(request) == expected
     assert KEY not in request.query_string.decode()
     if kind == ONE:
         assert result.result == one
@@ -94,8 +89,8 @@ def test_next_page_sends_the_cursor_granola_returned(httpserver, vendor) -> None
     vendor.answer(_notes(["not_c"], None))
     first = _run(httpserver, "notes", "list", {"page_size": 2})
     last = _run(httpserver, "notes", "list", {"page_size": 2, "cursor": first.end_cursor})
-    assert _query(vendor.requests[0]) == {"page_size": "2"}
-    assert _query(vendor.requests[1]) == {"page_size": "2", "cursor": NEXT}
+    assert query_of(vendor.requests[0]) == {"page_size": "2"}
+    assert query_of(vendor.requests[1]) == {"page_size": "2", "cursor": NEXT}
     assert [n["id"] for n in last.result] == ["not_c"]
     assert (last.has_next_page, last.end_cursor) == (False, None)
 

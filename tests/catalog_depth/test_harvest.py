@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -22,7 +21,7 @@ from connectors.validation import InvalidInput, validate_credentials
 from core.errors import OperationInputError
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 SLUG = "harvest"
 TOKEN, ACCOUNT = "1234567.pt.harvest_depth_4242", "987654"
@@ -96,10 +95,6 @@ TOKEN_STORED = {"auth_type": "Token", "token": TOKEN, "account_id": ACCOUNT}
 OAUTH = {"client_id": "c", "client_secret": "s", "refresh_token": "r", "account_id": ACCOUNT}
 
 
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
-
-
 def _run(httpserver, entity: str, action: str, params: dict[str, Any], **kwargs: Any):
     return execute_operation(
         manifest=point_at(RAW[SLUG], httpserver.url_for("/v2")),
@@ -164,10 +159,10 @@ def test_harvest_operation(httpserver, vendor, entity, action, params, method, p
     assert request.headers["User-Agent"].startswith("Patchbay/")  # Harvest requires a User-Agent naming the app
     if method == "GET":
         assert not vendor.bodies[-1]
-        assert _query(request) == expected
+        assert query_of(request) == expected
     else:
         assert request.headers["Content-Type"].startswith("application/json")
-        assert not _query(request)
+        assert not query_of(request)
         assert json.loads(vendor.bodies[-1]) == expected
     raw = request.query_string.decode() + vendor.bodies[-1].decode()
     assert TOKEN not in raw and "access_token" not in raw and "account_id" not in raw
@@ -199,7 +194,7 @@ def test_next_page_follows_links_next_on_the_same_host(httpserver, vendor, next_
     params = {"is_active": True, "per_page": 2}
     first = _run(httpserver, "clients", "list", params)
     last = _run(httpserver, "clients", "list", {**params, "cursor": first.end_cursor})
-    assert _query(vendor.requests[0]) == {"is_active": "true", "per_page": "2"}
+    assert query_of(vendor.requests[0]) == {"is_active": "true", "per_page": "2"}
     second = vendor.requests[1]
     assert second.path == "/v2/clients"
     assert second.query_string.decode() == next_query  # exactly the link Harvest gave, filters included

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -20,7 +19,7 @@ from connectors.validation import validate_replication_config
 from core.errors import InvalidInput
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 TOKEN = "dG9rOmludGVyY29tX2RlcHRo"
 INTERCOM_VERSION = "2.14"
@@ -88,10 +87,6 @@ INTERCOM_CASES: list[tuple[str, str, dict[str, Any], str, str, dict[str, Any], t
 EXTRAS = {"admins.me", "contacts.search", "conversations.search"}
 
 
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
-
-
 def _run(httpserver, entity: str, action: str, params: dict[str, Any], **kwargs: Any):
     return execute_operation(
         manifest=point_at(RAW["intercom"], httpserver.url_for("")),
@@ -145,10 +140,10 @@ def test_intercom_operation(httpserver, vendor, entity, action, params, method, 
     assert request.headers["Intercom-Version"] == INTERCOM_VERSION
     if method in ("GET", "DELETE"):
         assert not vendor.bodies[-1]
-        assert _query(request) == expected
+        assert query_of(request) == expected
     else:
         assert request.headers["Content-Type"].startswith("application/json")
-        assert not _query(request)
+        assert not query_of(request)
         assert json.loads(vendor.bodies[-1]) == expected
     raw = request.query_string.decode() + vendor.bodies[-1].decode()
     assert TOKEN not in raw  # the token goes only in the Authorization header
@@ -173,7 +168,7 @@ def test_list_next_page_sends_starting_after_in_the_query(httpserver, vendor, en
     vendor.answer(_page(records, ["c"], None))
     first = _run(httpserver, entity, action, params)
     last = _run(httpserver, entity, action, {**params, "cursor": first.end_cursor})
-    before, after = _query(vendor.requests[0]), _query(vendor.requests[1])
+    before, after = query_of(vendor.requests[0]), query_of(vendor.requests[1])
     assert "starting_after" not in before
     assert after == {**before, "starting_after": "WzE3MTk0OTM3NTcuMF0="}
     assert [r["id"] for r in last.result] == ["c"]
@@ -195,7 +190,7 @@ def test_search_next_page_sends_starting_after_in_the_body(httpserver, vendor, e
     assert json.loads(vendor.bodies[0]) == {"query": query, "pagination": {"per_page": 2}}
     next_page = {"per_page": 2, "starting_after": "Wy0xLCI1ZjIyIl0="}
     assert json.loads(vendor.bodies[1]) == {"query": query, "pagination": next_page}
-    assert not _query(vendor.requests[1])
+    assert not query_of(vendor.requests[1])
     assert [r["id"] for r in last.result] == ["c"]
     assert (last.has_next_page, last.end_cursor) == (False, None)
 
@@ -279,7 +274,7 @@ def test_bad_config_names_the_field(manifests, config, field) -> None:
 def test_start_date_does_not_filter_on_demand_reads(httpserver, vendor) -> None:
     vendor.answer(_page("data", ["a"], None))
     _run(httpserver, "contacts", "list", {}, config={"start_date": "2017-01-25T00:00:00Z"})
-    assert (vendor.last.path, _query(vendor.last), vendor.bodies[-1]) == ("/contacts", {}, b"")
+    assert (vendor.last.path, query_of(vendor.last), vendor.bodies[-1]) == ("/contacts", {}, b"")
 
 
 # --- Through the API ------------------------------------------------------------------------------------------------

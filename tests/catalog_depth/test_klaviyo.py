@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import json
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 import pytest
 
@@ -21,7 +21,7 @@ from connectors.validation import validate_credentials
 from core.errors import InvalidInput, OperationInputError
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 KEY = "pk_depth_4242_secret"
 REVISION = "2026-10-15"
@@ -63,10 +63,6 @@ KLAVIYO_CASES: list[tuple[str, str, dict[str, Any], str, str, dict[str, Any], st
      {"filter": 'equals(email,"ada@example.com")', "page[size]": "100"}, LIST),
 ]  # fmt: skip
 EXTRAS = {"accounts.list", "profiles.create"}
-
-
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
 
 
 def _run(httpserver, entity: str, action: str, params: dict[str, Any], **kwargs: Any):
@@ -124,10 +120,10 @@ def test_klaviyo_operation(httpserver, vendor, entity, action, params, method, p
     assert request.headers["Accept"] == "application/vnd.api+json"
     if method == "GET":
         assert not vendor.bodies[-1]
-        assert _query(request) == expected
+        assert query_of(request) == expected
     else:
         assert request.headers["Content-Type"] == "application/vnd.api+json"
-        assert not _query(request)
+        assert not query_of(request)
         assert json.loads(vendor.bodies[-1]) == expected
     assert KEY not in request.query_string.decode() + vendor.bodies[-1].decode()
     if kind == LIST:
@@ -164,8 +160,8 @@ def test_next_page_requests_links_next_with_its_page_cursor(httpserver, vendor, 
     last = _run(httpserver, entity, action, {**params, "cursor": first.end_cursor})
     second = vendor.requests[1]
     assert second.path == path
-    assert _query(second)["page[cursor]"] == CURSOR
-    assert {k: v for k, v in _query(second).items() if k != "page[cursor]"} == _query(vendor.requests[0])
+    assert query_of(second)["page[cursor]"] == CURSOR
+    assert {k: v for k, v in query_of(second).items() if k != "page[cursor]"} == query_of(vendor.requests[0])
     assert second.headers["Authorization"] == f"Klaviyo-API-Key {KEY}"
     assert [r["id"] for r in last.result] == ["c"]
     assert (last.has_next_page, last.end_cursor) == (False, None)  # links.next: null
@@ -196,7 +192,7 @@ def test_every_call_names_the_revision(httpserver, vendor, manifests) -> None:
 def test_campaigns_send_the_channel_filter_klaviyo_requires_unless_given(httpserver, vendor) -> None:
     vendor.answer({"data": []})
     _run(httpserver, "campaigns", "list", {"filter": "equals(messages.channel,'sms')"})
-    assert _query(vendor.last) == {"filter": "equals(messages.channel,'sms')"}
+    assert query_of(vendor.last) == {"filter": "equals(messages.channel,'sms')"}
 
 
 def test_bounds_are_klaviyos(manifests) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -22,7 +21,7 @@ from connectors.validation import validate_credentials
 from core.errors import InvalidInput, OperationInputError
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 KEY = "0123456789abcdef0123456789abcdef-us6"
 LIMITS = Limits(max_attempts=1)
@@ -76,10 +75,6 @@ MAILCHIMP_CASES: list[tuple[str, str, dict[str, Any], str, str, dict[str, Any], 
 EXTRAS = {"ping.get", "list_members.upsert"}
 
 
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
-
-
 def _run(httpserver, entity: str, action: str, params: dict[str, Any], **kwargs: Any):
     return execute_operation(
         manifest=point_at(RAW["mailchimp"], httpserver.url_for("/3.0")),
@@ -128,10 +123,10 @@ def test_mailchimp_operation(httpserver, vendor, entity, action, params, method,
     assert _basic(request) == f"anystring:{KEY}"
     if method == "GET":
         assert not vendor.bodies[-1]
-        assert _query(request) == expected
+        assert query_of(request) == expected
     else:
         assert request.headers["Content-Type"].startswith("application/json")
-        assert not _query(request)
+        assert not query_of(request)
         assert json.loads(vendor.bodies[-1]) == expected
     assert KEY not in request.query_string.decode() + vendor.bodies[-1].decode()
     if kind == ONE:
@@ -165,7 +160,7 @@ def test_next_page_sends_the_offset_until_total_items(httpserver, vendor, entity
     vendor.answer({key: [{"id": "c"}], "total_items": 3})
     first = _run(httpserver, entity, action, page)
     last = _run(httpserver, entity, action, {**page, "cursor": first.end_cursor})
-    before, after = _query(vendor.requests[0]), _query(vendor.requests[1])
+    before, after = query_of(vendor.requests[0]), query_of(vendor.requests[1])
     assert "offset" not in before
     assert after == {**before, "offset": "2"}
     assert vendor.requests[1].path == vendor.requests[0].path
@@ -176,7 +171,7 @@ def test_next_page_sends_the_offset_until_total_items(httpserver, vendor, entity
 def test_without_count_mailchimps_default_page_of_10_is_assumed(httpserver, vendor) -> None:
     vendor.answer({"lists": [{"id": str(i)} for i in range(10)], "total_items": 25})
     result = _run(httpserver, "lists", "list", {"offset": 10})
-    assert _query(vendor.last) == {"offset": "10"}
+    assert query_of(vendor.last) == {"offset": "10"}
     assert (result.has_next_page, result.end_cursor) == (True, "20")
 
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
 from connectors.engine import Limits, execute_operation
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 TOKEN = "ntn_depth_4242"
 NOTION_VERSION = "2025-09-03"
@@ -70,10 +69,6 @@ NOTION_CASES: list[tuple[str, str, dict[str, Any], str, str, dict[str, Any], str
 EXTRAS = {"users.me", "data_sources.query", "workspace.search"}
 
 
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
-
-
 def _run(httpserver, entity: str, action: str, params: dict[str, Any], **kwargs: Any):
     return execute_operation(
         manifest=point_at(RAW["notion"], httpserver.url_for("")),
@@ -123,10 +118,10 @@ def test_notion_operation(httpserver, vendor, entity, action, params, method, pa
     assert request.headers["Notion-Version"] == NOTION_VERSION
     if method == "GET":
         assert not vendor.bodies[-1]
-        assert _query(request) == expected
+        assert query_of(request) == expected
     else:
         assert request.headers["Content-Type"].startswith("application/json")
-        assert not _query(request)
+        assert not query_of(request)
         assert json.loads(vendor.bodies[-1]) == expected
     raw = request.query_string.decode() + vendor.bodies[-1].decode()
     assert TOKEN not in raw  # the credential goes only in the Authorization header
@@ -160,7 +155,7 @@ def test_next_page_sends_start_cursor_where_notion_reads_it(httpserver, vendor, 
         assert "start_cursor" not in before
         assert after == {**before, "start_cursor": "cursor_2"}  # the same request, one page on
     else:
-        before, after = _query(vendor.requests[0]), _query(vendor.requests[1])
+        before, after = query_of(vendor.requests[0]), query_of(vendor.requests[1])
         assert after == {**before, "start_cursor": "cursor_2"} and not vendor.bodies[1]
     assert [r["id"] for r in last.result] == ["c"]
     assert (last.has_next_page, last.end_cursor) == (False, None)

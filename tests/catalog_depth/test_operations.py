@@ -16,7 +16,7 @@ import pytest
 from connectors.engine import Limits, execute_operation
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 STRIPE_KEY = "sk_test_depth_4242"
 GITHUB_TOKEN = "ghp_depth_4242"
@@ -535,10 +535,6 @@ def test_every_reference_operation_exists_under_its_name_and_is_covered_here(man
         assert reference <= ours and ours - reference == extras
 
 
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
-
-
 @pytest.mark.parametrize(
     ("entity", "action", "params", "method", "path", "expected", "kind"),
     STRIPE_CASES,
@@ -570,9 +566,9 @@ def test_stripe_operation(httpserver, vendor, entity, action, params, method, pa
         assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
         assert request.headers.get("Idempotency-Key")  # a fresh key per execution makes the write safe to retry
         sent = dict(parse_qsl(vendor.bodies[-1].decode(), keep_blank_values=True))
-        assert not _query(request)
+        assert not query_of(request)
     else:
-        sent = _query(request)
+        sent = query_of(request)
         assert not vendor.bodies[-1]
     assert expected.items() <= sent.items(), sent
     # Path params (and their alias `id`) never leak into the query or body.
@@ -602,7 +598,7 @@ def test_stripe_next_page_goes_where_stripe_wants_it(httpserver, vendor, kind) -
     )
     page_one = execute_operation(**run, params=params)
     page_two = execute_operation(**run, params={**params, "cursor": page_one.end_cursor})
-    continued = _query(vendor.requests[1])
+    continued = query_of(vendor.requests[1])
     if kind == LIST:
         assert continued["starting_after"] == "cus_2"
     else:
@@ -663,7 +659,7 @@ def test_github_operation(httpserver, vendor, entity, action, params, method, pa
         assert expected.items() <= sent.items(), sent
         assert not {"owner", "repo", "number", "issue_number"} & set(sent)
     else:
-        sent = _query(request)
+        sent = query_of(request)
         assert {k: v for k, v in expected.items() if v is not None}.items() <= sent.items(), sent
         assert not {"owner", "repo", "number"} & set(sent)
     if kind == ONE:
@@ -762,5 +758,5 @@ def test_github_search_next_page_keeps_the_query(httpserver, vendor) -> None:
     }
     first = execute_operation(**run, params={"q": "bug"})
     second = execute_operation(**run, params={"q": "bug", "cursor": first.end_cursor})
-    assert _query(vendor.requests[1]) == {"q": "bug is:issue", "page": "2"}
+    assert query_of(vendor.requests[1]) == {"q": "bug is:issue", "page": "2"}
     assert [r["id"] for r in second.result] == [3] and not second.has_next_page

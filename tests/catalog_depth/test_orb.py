@@ -9,7 +9,6 @@ resource object for a get.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -18,7 +17,7 @@ from connectors.engine import Limits, execute_operation
 from core.errors import UpstreamError
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 KEY = "orb_depth_4242abcdef"
 LIMITS = Limits(max_attempts=1)
@@ -40,10 +39,6 @@ ORB_CASES: list[tuple[str, str, dict[str, Any], str, dict[str, str], str]] = [
     ("subscriptions", "list", {"external_customer_id": "acme-1", "status": "active", "limit": 100}, "/subscriptions",
      {"external_customer_id": "acme-1", "status": "active", "limit": "100"}, LIST),
 ]  # fmt: skip
-
-
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
 
 
 def _run(httpserver, entity: str, action: str, params: dict[str, Any]):
@@ -87,7 +82,7 @@ def test_orb_operation(httpserver, vendor, entity, action, params, path, expecte
     request = vendor.last
     assert (request.method, request.path) == ("GET", "/" + path.lstrip("/"))
     assert request.headers["Authorization"] == f"Bearer {KEY}"
-    assert _query(request) == expected
+    assert query_of(request) == expected
     if kind == ONE:
         assert result.result == one
         assert (result.has_next_page, result.end_cursor) == (False, None)
@@ -101,7 +96,7 @@ def test_next_page_sends_the_cursor_orb_returned(httpserver, vendor) -> None:
     vendor.answer(_page(["c"], None))
     first = _run(httpserver, "customers", "list", {"limit": 2})
     last = _run(httpserver, "customers", "list", {"limit": 2, "cursor": first.end_cursor})
-    assert _query(vendor.requests[1]) == {"limit": "2", "cursor": NEXT}
+    assert query_of(vendor.requests[1]) == {"limit": "2", "cursor": NEXT}
     assert (last.has_next_page, last.end_cursor) == (False, None)
 
 

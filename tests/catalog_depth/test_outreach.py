@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -21,7 +20,7 @@ from connectors.validation import validate_credentials
 from core.errors import OperationInputError
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 SLUG = "outreach"
 ACCESS = "outreach_access_depth_4242"
@@ -76,10 +75,6 @@ for _entity, _path, _type in COLLECTIONS:
     OUTREACH_CASES.append((_entity, "get", _get, "GET", f"{_path}/42", _get_query, _type, "one"))
 
 
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
-
-
 def _run(httpserver, entity: str, action: str, params: dict[str, Any], **kwargs: Any):
     return execute_operation(
         manifest=point_at(RAW[SLUG], httpserver.url_for("/api/v2")),
@@ -132,7 +127,7 @@ def test_outreach_operation(httpserver, vendor, entity, action, params, method, 
     assert request.headers["Content-Type"] == JSONAPI  # Outreach answers 415 without it
     assert request.headers["Accept"] == JSONAPI
     assert not vendor.bodies[-1]
-    assert _query(request) == expected
+    assert query_of(request) == expected
     assert ACCESS not in request.query_string.decode()
     if answer == "list":
         assert [(r["type"], r["id"]) for r in result.result] == [(kind, 1), (kind, 2)]
@@ -153,7 +148,7 @@ def test_next_page_follows_links_next_with_page_after(httpserver, vendor) -> Non
     vendor.answer(_collection(httpserver, "/prospects", "prospect", [3], None))
     first = _run(httpserver, "prospects", "list", params)
     last = _run(httpserver, "prospects", "list", {**params, "cursor": first.end_cursor})
-    before, after = _query(vendor.requests[0]), _query(vendor.requests[1])
+    before, after = query_of(vendor.requests[0]), query_of(vendor.requests[1])
     assert before == {"filter[stage][id]": "3", "page[size]": "2", "sort": "id"}
     assert after == {**before, "page[after]": AFTER}  # the same query, one page on
     assert vendor.requests[1].path == "/api/v2/prospects"

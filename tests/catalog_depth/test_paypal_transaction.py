@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -21,7 +20,7 @@ from connectors.validation import validate_credentials
 from core.errors import UpstreamError
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 SLUG = "paypal-transaction"
 TOKEN = "A21AA_paypal_depth_4242"
@@ -53,10 +52,6 @@ PAYPAL_CASES: list[tuple[str, str, dict[str, Any], str, str, dict[str, str], Any
      {"start_date": "2024-01-01T00:00:00Z", "end_date": "2024-01-31T23:59:59Z", "fields": "all", "page_size": "2"},
      None, "transaction_details", "2"),
 ]  # fmt: skip
-
-
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
 
 
 def _run(httpserver, entity: str, action: str, params: dict[str, Any], **kwargs: Any):
@@ -96,7 +91,7 @@ def test_paypal_operation(httpserver, vendor, entity, action, params, method, pa
     request = vendor.last
     assert (request.method, request.path) == (method, path)
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
-    assert _query(request) == query
+    assert query_of(request) == query
     if body is None:
         assert not vendor.bodies[-1]
     else:
@@ -115,7 +110,7 @@ def test_transactions_next_page_sends_the_page_number(httpserver, vendor) -> Non
     vendor.answer({"transaction_details": [], "page": 2, "total_pages": 2})
     first = _run(httpserver, "transactions", "list", window)
     last = _run(httpserver, "transactions", "list", {**window, "cursor": first.end_cursor})
-    assert _query(vendor.requests[1]) == {
+    assert query_of(vendor.requests[1]) == {
         "start_date": "2024-01-01T00:00:00Z",
         "end_date": "2024-01-31T23:59:59Z",
         "page_size": "1",
@@ -129,7 +124,7 @@ def test_payments_next_page_starts_at_next_id(httpserver, vendor) -> None:
     vendor.answer({"payments": [{"id": "PAY-2"}], "count": 1})
     first = _run(httpserver, "list_payments", "list", {"count": 1})
     last = _run(httpserver, "list_payments", "list", {"count": 1, "cursor": first.end_cursor})
-    assert _query(vendor.requests[1]) == {"count": "1", "start_id": "PAY-2"}
+    assert query_of(vendor.requests[1]) == {"count": "1", "start_id": "PAY-2"}
     assert (last.has_next_page, last.end_cursor) == (False, None)
 
 

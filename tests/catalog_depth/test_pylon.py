@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -19,7 +18,7 @@ from connectors.catalog.params import validate_params
 from connectors.engine import Limits, UpstreamError, execute_operation
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 TOKEN = "pylon_depth_4242"
 LIMITS = Limits(max_attempts=1)
@@ -109,10 +108,6 @@ PYLON_CASES: list[tuple[str, str, dict[str, Any], str, str, dict[str, Any], str]
 ]  # fmt: skip
 
 
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
-
-
 def _run(httpserver, entity: str, action: str, params: dict[str, Any], **kwargs: Any):
     return execute_operation(
         manifest=point_at(RAW["pylon"], httpserver.url_for("")),
@@ -165,10 +160,10 @@ def test_pylon_operation(httpserver, vendor, entity, action, params, method, pat
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
     if method in ("GET", "DELETE"):
         assert not vendor.bodies[-1]
-        assert _query(request) == expected
+        assert query_of(request) == expected
     else:
         assert request.headers["Content-Type"].startswith("application/json")
-        assert not _query(request)
+        assert not query_of(request)
         assert json.loads(vendor.bodies[-1]) == expected
     assert TOKEN not in request.query_string.decode() + vendor.bodies[-1].decode()
     if kind == ONE:
@@ -200,7 +195,7 @@ def test_next_page_sends_the_cursor_pylon_returned(httpserver, vendor, entity, a
     vendor.answer(_page(["c"], None))
     first = _run(httpserver, entity, action, params)
     last = _run(httpserver, entity, action, {**params, "cursor": first.end_cursor})
-    before, after = _query(vendor.requests[0]), _query(vendor.requests[1])
+    before, after = query_of(vendor.requests[0]), query_of(vendor.requests[1])
     assert "cursor" not in before
     assert after == {**before, "cursor": NEXT}  # the same request, one page on
     assert vendor.requests[1].path == vendor.requests[0].path

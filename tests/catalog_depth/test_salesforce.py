@@ -13,7 +13,6 @@ import base64
 import json
 import re
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 from werkzeug import Request, Response
@@ -24,7 +23,7 @@ from connectors.engine import Limits, execute_operation
 from core.errors import OperationInputError, UpstreamError
 from tests.engine.conftest import RAW
 
-from .conftest import Recorder, reference_operations
+from .conftest import Recorder, query_of, reference_operations
 
 ACCESS_TOKEN = "00Dxx0000001gPL!depth_4242"
 API_VERSION = "v68.0"
@@ -234,10 +233,6 @@ def _run(httpserver, entity: str, action: str, params: dict[str, Any], *, config
     )
 
 
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
-
-
 def _matches(actual: dict[str, str], expected: dict[str, Any]) -> bool:
     if set(actual) != set(expected):
         return False
@@ -297,10 +292,10 @@ def test_salesforce_operation(httpserver, salesforce, entity, action, params, me
     assert request.headers["Authorization"] == f"Bearer {ACCESS_TOKEN}"
     if method in ("GET", "DELETE"):
         assert not salesforce.bodies[-1]
-        assert _matches(_query(request), expected), _query(request)
+        assert _matches(query_of(request), expected), query_of(request)
     else:
         assert request.headers["Content-Type"].startswith("application/json")
-        assert not _query(request)
+        assert not query_of(request)
         assert json.loads(salesforce.bodies[-1]) == expected
     raw = request.query_string.decode() + salesforce.bodies[-1].decode()
     assert ACCESS_TOKEN not in raw and "refresh_depth" not in raw  # only the Authorization header
@@ -367,7 +362,7 @@ def test_a_list_runs_the_callers_own_soql(httpserver, salesforce) -> None:
     salesforce.answer(_query_page(["001A"], None))
     mine = "SELECT Id, Name FROM Account WHERE Industry = 'Energy' ORDER BY Name LIMIT 5"
     result = _run(httpserver, "accounts", "list", {"q": mine})
-    assert _query(salesforce.last) == {"q": mine}
+    assert query_of(salesforce.last) == {"q": mine}
     assert [r["Id"] for r in result.result] == ["001A"]
 
 
@@ -384,7 +379,7 @@ def test_search_sends_the_sosl_statement_as_is(httpserver, salesforce) -> None:
     statement = "FIND {\"Acme Corp\" OR Globex\\-2} IN ALL FIELDS RETURNING Account(Id, Name WHERE Type = 'Customer')"
     salesforce.answer({"searchRecords": []})
     result = _run(httpserver, "accounts", "search", {"query": statement})  # Airbyte's readers may say `query`
-    assert _query(salesforce.last) == {"q": statement}
+    assert query_of(salesforce.last) == {"q": statement}
     assert result.result == []
 
 
@@ -419,7 +414,7 @@ def test_airbytes_sobject_type_names_the_object(httpserver, salesforce, name) ->
     salesforce.answer(ANSWERS[ONE])
     _run(httpserver, "sobjects", "get", {name: "Invoice__c", "id": "a01Dn000000AbCdIAK"})
     assert salesforce.last.path == f"{DATA}/sobjects/Invoice__c/a01Dn000000AbCdIAK"
-    assert not _query(salesforce.last)
+    assert not query_of(salesforce.last)
 
 
 def test_both_names_of_the_object_is_an_error_naming_both() -> None:

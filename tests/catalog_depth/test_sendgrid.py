@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -22,7 +21,7 @@ from connectors.validation import validate_credentials
 from core.errors import OperationInputError
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 KEY = "SG.depth_key.4242_secret"
 LIMITS = Limits(max_attempts=1)
@@ -80,10 +79,6 @@ SENDGRID_CASES: list[tuple[str, str, dict[str, Any], str, str, dict[str, Any], s
      {"generations": "dynamic", "page_size": "200"}, PAGE),
 ]  # fmt: skip
 EXTRAS = {"contacts.search", "contacts.upsert", "mail.send", "scopes.list"}
-
-
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
 
 
 def _run(httpserver, entity: str, action: str, params: dict[str, Any], **kwargs: Any):
@@ -146,10 +141,10 @@ def test_sendgrid_operation(httpserver, vendor, entity, action, params, method, 
     assert "on-behalf-of" not in request.headers  # only when the connector sets on_behalf_of
     if method == "GET":
         assert not vendor.bodies[-1]
-        assert _query(request) == expected
+        assert query_of(request) == expected
     else:
         assert request.headers["Content-Type"].startswith("application/json")
-        assert not _query(request)
+        assert not query_of(request)
         assert json.loads(vendor.bodies[-1]) == expected
     assert KEY not in request.query_string.decode() + vendor.bodies[-1].decode()
     if kind == SUPPRESSIONS:
@@ -188,7 +183,7 @@ def test_suppression_pages_move_by_offset_until_a_short_page(httpserver, vendor,
     vendor.answer([{"email": "last@example.com"}])
     first = _run(httpserver, entity, action, {"start_time": 1700000000})
     last = _run(httpserver, entity, action, {"start_time": 1700000000, "cursor": first.end_cursor})
-    before, after = _query(vendor.requests[0]), _query(vendor.requests[1])
+    before, after = query_of(vendor.requests[0]), query_of(vendor.requests[1])
     assert before == {"start_time": "1700000000", "limit": "500"}  # SendGrid's largest page, sent by default
     assert after == {**before, "offset": "500"}
     assert vendor.requests[1].path == path
@@ -213,7 +208,7 @@ def test_next_page_requests_metadata_next_on_the_same_host(httpserver, vendor, e
     last = _run(httpserver, entity, action, {**params, "cursor": first.end_cursor})
     second = vendor.requests[1]
     assert second.path == path
-    assert _query(second) == {"page_size": "2", "page_token": TOKEN}  # exactly what _metadata.next says
+    assert query_of(second) == {"page_size": "2", "page_token": TOKEN}  # exactly what _metadata.next says
     assert second.headers["Authorization"] == f"Bearer {KEY}"
     assert [r["id"] for r in last.result] == ["c"]
     assert (last.has_next_page, last.end_cursor) == (False, None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qsl, quote
+from urllib.parse import quote
 
 import pytest
 
@@ -22,7 +22,7 @@ from connectors.validation import validate_credentials, validate_replication_con
 from core.errors import InvalidInput, OperationInputError, UpstreamError
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 TOKEN = "sntrys_depth_4242"
 LIMITS = Limits(max_attempts=1)
@@ -54,10 +54,6 @@ SENTRY_CASES: list[tuple[str, str, dict[str, Any], str, str, dict[str, str], Any
      {"query": "backend@"}, None, LIST),
 ]  # fmt: skip
 EXTRAS = {"organizations.list", "issues.update"}
-
-
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
 
 
 def _run(httpserver, entity: str, action: str, params: dict[str, Any], **kwargs: Any):
@@ -111,7 +107,7 @@ def test_sentry_operation(httpserver, vendor, entity, action, params, method, pa
     request = vendor.last
     assert (request.method, request.path) == (method, path)
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
-    assert _query(request) == query
+    assert query_of(request) == query
     if body is None:
         assert not vendor.bodies[-1]
     else:
@@ -144,10 +140,10 @@ def test_next_page_sends_sentrys_cursor_and_results_false_ends(httpserver, vendo
     vendor.answer([{"id": "2"}], headers={"Link": _link(origin, path, "0:200:0", False, query)})
     first = _run(httpserver, entity, action, params)
     last = _run(httpserver, entity, action, {**params, "cursor": first.end_cursor})
-    assert _query(vendor.requests[0]) == query
+    assert query_of(vendor.requests[0]) == query
     assert vendor.requests[1].path == path
     # The same request, one page on: the next link's query, with Sentry's cursor where Sentry reads it.
-    assert _query(vendor.requests[1]) == {**query, "cursor": "0:100:0"}
+    assert query_of(vendor.requests[1]) == {**query, "cursor": "0:100:0"}
     assert vendor.requests[1].headers["Authorization"] == f"Bearer {TOKEN}"
     assert [r["id"] for r in last.result] == ["2"]
     assert (last.has_next_page, last.end_cursor) == (False, None)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -21,7 +20,7 @@ from connectors.validation import validate_credentials
 from core.errors import InvalidInput
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 SLUG = "shopify"
 TOKEN = "shpat_depth_4242"
@@ -200,10 +199,6 @@ GQL_CASES: list[tuple[str, str, dict[str, Any], str]] = [
 ALL = {f"{c[0]}.{c[1]}" for c in REST_CASES} | {f"{c[0]}.{c[1]}" for c in GQL_CASES}
 
 
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
-
-
 def _run(httpserver, entity: str, action: str, params: dict[str, Any], **kwargs: Any):
     return execute_operation(
         manifest=point_at(RAW[SLUG], httpserver.url_for("") + "admin/api/2026-07"),
@@ -256,7 +251,7 @@ def test_rest_read(httpserver, vendor, entity, action, params, path, query, key,
     assert (request.method, request.path) == ("GET", f"/admin/api/2026-07{path}")
     assert request.headers["X-Shopify-Access-Token"] == TOKEN
     assert "Authorization" not in request.headers
-    assert _query(request) == query
+    assert query_of(request) == query
     assert TOKEN not in request.query_string.decode()
     assert not vendor.bodies[-1]
     if kind == LIST:
@@ -278,7 +273,7 @@ def test_graphql_write(httpserver, vendor, entity, action, params, mutation) -> 
     assert (request.method, request.path) == ("POST", "/admin/api/2026-07/graphql.json")
     assert request.headers["X-Shopify-Access-Token"] == TOKEN
     assert request.headers["Content-Type"].startswith("application/json")
-    assert not _query(request)
+    assert not query_of(request)
     body = json.loads(vendor.bodies[-1])
     assert set(body) == {"query", "variables"}
     assert body["variables"] == params
@@ -302,9 +297,9 @@ def test_next_page_sends_only_page_info_and_limit(httpserver, vendor, entity, pa
     vendor.answer({key: [{"id": 2}]}, headers=_link(httpserver, path, None, prev_info="p1"))
     first = _run(httpserver, entity, "list", {"created_at_min": "2024-01-01T00:00:00Z", "limit": 50})
     last = _run(httpserver, entity, "list", {"cursor": first.end_cursor})
-    assert _query(vendor.requests[0]) == {"created_at_min": "2024-01-01T00:00:00Z", "limit": "50"}
+    assert query_of(vendor.requests[0]) == {"created_at_min": "2024-01-01T00:00:00Z", "limit": "50"}
     assert vendor.requests[1].path == f"/admin/api/2026-07{path}"
-    assert _query(vendor.requests[1]) == {"limit": "50", "page_info": "eyJsYXN0X2lkIjo0fQ"}
+    assert query_of(vendor.requests[1]) == {"limit": "50", "page_info": "eyJsYXN0X2lkIjo0fQ"}
     assert vendor.requests[1].headers["X-Shopify-Access-Token"] == TOKEN
     assert [r["id"] for r in last.result] == [2]
     assert (last.has_next_page, last.end_cursor) == (False, None)  # only a "previous" link: the last page

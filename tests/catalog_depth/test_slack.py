@@ -20,7 +20,7 @@ from connectors.validation import validate_credentials, validate_replication_con
 from core.errors import InvalidInput, UpstreamError
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 TOKEN = "xoxb-depth-4242"
 LIMITS = Limits(max_attempts=1)
@@ -89,10 +89,6 @@ SLACK_CASES: list[tuple[str, str, dict[str, Any], str, str, dict[str, Any], tupl
 EXTRAS = {"users.me", "users.lookup_by_email", "channels.members", "messages.search"}
 
 
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
-
-
 def _run(httpserver, entity: str, action: str, params: dict[str, Any], **kwargs: Any):
     return execute_operation(
         manifest=point_at(RAW["slack"], httpserver.url_for("")),
@@ -146,14 +142,14 @@ def test_slack_operation(httpserver, vendor, entity, action, params, method, pat
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
     if method == "GET":
         assert not vendor.bodies[-1]
-        assert _query(request) == expected
+        assert query_of(request) == expected
     elif path == "/auth.test":
         assert request.headers["Content-Type"].startswith("application/x-www-form-urlencoded")
         assert dict(parse_qsl(vendor.bodies[-1].decode())) == expected
     else:
         # Slack takes JSON bodies on writes when the token is in the Authorization header.
         assert request.headers["Content-Type"].startswith("application/json")
-        assert not _query(request)
+        assert not query_of(request)
         assert json.loads(vendor.bodies[-1]) == expected
     raw = request.query_string.decode() + vendor.bodies[-1].decode()
     assert TOKEN not in raw  # the token goes only in the Authorization header
@@ -183,7 +179,7 @@ def test_next_page_sends_the_cursor_in_the_query(httpserver, vendor, entity, act
     vendor.answer(_page(records, ["c"], ""))
     first = _run(httpserver, entity, action, params)
     last = _run(httpserver, entity, action, {**params, "cursor": first.end_cursor})
-    before, after = _query(vendor.requests[0]), _query(vendor.requests[1])
+    before, after = query_of(vendor.requests[0]), query_of(vendor.requests[1])
     assert "cursor" not in before
     assert after == {**before, "cursor": "dGVhbTpDMDYx"}  # the same request, one page on
     assert [r["id"] for r in last.result] == ["c"]
@@ -196,8 +192,8 @@ def test_search_pages_with_cursor_marks(httpserver, vendor) -> None:
     vendor.answer(_page("messages.matches", ["m2"], ""))
     first = _run(httpserver, "messages", "search", {"query": "deploy"})
     last = _run(httpserver, "messages", "search", {"query": "deploy", "cursor": first.end_cursor})
-    assert _query(vendor.requests[0]) == {"query": "deploy", "cursor": "*"}
-    assert _query(vendor.requests[1]) == {"query": "deploy", "cursor": "bWFyazox"}
+    assert query_of(vendor.requests[0]) == {"query": "deploy", "cursor": "*"}
+    assert query_of(vendor.requests[1]) == {"query": "deploy", "cursor": "bWFyazox"}
     assert [r["id"] for r in first.result] == ["m1"] and [r["id"] for r in last.result] == ["m2"]
     assert (last.has_next_page, last.end_cursor) == (False, None)
 
@@ -354,7 +350,7 @@ def test_config_does_not_change_on_demand_reads(httpserver, vendor) -> None:
     vendor.answer(_page("messages", ["m1"], ""))
     _run(httpserver, "channel_messages", "list", {"channel": "C1"}, config=AIRBYTE_CONFIG)
     (request,) = vendor.requests
-    assert (request.path, _query(request)) == ("/conversations.history", {"channel": "C1"})
+    assert (request.path, query_of(request)) == ("/conversations.history", {"channel": "C1"})
 
 
 # --- Through the API ------------------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ Lists return the wrappers; get returns the one object inside.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -20,7 +19,7 @@ from connectors.validation import validate_credentials
 from core.errors import OperationInputError, UpstreamError
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 SLUG = "snapchat-marketing"
 TOKEN = "snap_access_depth4242"
@@ -69,10 +68,6 @@ def _run(httpserver, entity: str, action: str, params: dict[str, Any], **kwargs:
     )
 
 
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
-
-
 def _answer(plural: str, singular: str, ids: list[str], next_link: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "request_status": "SUCCESS",
@@ -109,7 +104,7 @@ def test_snapchat_operation(httpserver, vendor, entity, action, params, path, qu
     request = vendor.last
     assert (request.method, request.path) == ("GET", path)
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
-    assert _query(request) == query
+    assert query_of(request) == query
     assert not vendor.bodies[-1]
     if action == "list":
         assert [r[singular]["id"] for r in result.result] == ["a", "b"]
@@ -134,7 +129,7 @@ def test_next_page_follows_next_link_on_the_same_host(httpserver, vendor, entity
     vendor.answer(_answer(plural, singular, ["b"]))
     first = _run(httpserver, entity, action, params)
     last = _run(httpserver, entity, action, {**params, "cursor": first.end_cursor})
-    assert (vendor.requests[1].path, _query(vendor.requests[1])) == (path, {"cursor": "Q1VSU09S", "limit": "50"})
+    assert (vendor.requests[1].path, query_of(vendor.requests[1])) == (path, {"cursor": "Q1VSU09S", "limit": "50"})
     assert vendor.requests[1].headers["Authorization"] == f"Bearer {TOKEN}"
     assert [r[singular]["id"] for r in last.result] == ["b"]
     assert (last.has_next_page, last.end_cursor) == (False, None)

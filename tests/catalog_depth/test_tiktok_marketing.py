@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -24,7 +23,7 @@ from connectors.validation import validate_credentials
 from core.errors import UpstreamError
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 SLUG = "tiktok-marketing"
 BASE = "/open_api/v1.3"
@@ -98,10 +97,6 @@ def _run(httpserver, entity: str, action: str, params: dict[str, Any], **kwargs:
     )
 
 
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
-
-
 def _ok(data: Any) -> dict[str, Any]:
     return {"code": 0, "message": "OK", "request_id": "202501010000000000", "data": data}
 
@@ -140,7 +135,7 @@ def test_tiktok_operation(httpserver, vendor, entity, action, params, path, quer
     assert (request.method, request.path) == ("GET", BASE + path)
     assert request.headers["Access-Token"] == TOKEN
     assert "Authorization" not in request.headers
-    assert _query(request) == query
+    assert query_of(request) == query
     assert not vendor.bodies[-1]
     if entity == "current_user":
         assert result.result["core_user_id"] == "7000"
@@ -159,7 +154,7 @@ def test_next_page_sends_the_page_number_and_a_short_page_is_the_last(httpserver
     first = _run(httpserver, "campaigns", "list", {"advertiser_id": ADV, "page_size": 2})
     assert (first.has_next_page, first.end_cursor) == (True, "2")
     last = _run(httpserver, "campaigns", "list", {"advertiser_id": ADV, "page_size": 2, "cursor": first.end_cursor})
-    assert _query(vendor.requests[1]) == {"advertiser_id": ADV, "page_size": "2", "page": "2"}
+    assert query_of(vendor.requests[1]) == {"advertiser_id": ADV, "page_size": "2", "page": "2"}
     assert [r["id"] for r in last.result] == ["c"]
     assert (last.has_next_page, last.end_cursor) == (False, None)
 

@@ -20,7 +20,7 @@ from connectors.validation import validate_credentials
 from core.errors import OperationInputError, UpstreamError
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 SLUG = "twilio"
 AC = "AC" + "0123456789abcdef" * 2
@@ -92,10 +92,6 @@ TWILIO_CASES: list[tuple[str, str, dict[str, Any], str, str, dict[str, str], dic
 ]  # fmt: skip
 
 
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
-
-
 def _run(httpserver, entity: str, action: str, params: dict[str, Any], **kwargs: Any):
     return execute_operation(
         manifest=point_at(RAW[SLUG], httpserver.url_for("") + "2010-04-01"),
@@ -145,7 +141,7 @@ def test_twilio_operation(httpserver, vendor, entity, action, params, method, pa
     request = vendor.last
     assert (request.method, request.path) == (method, path)
     assert request.headers["Authorization"] == BASIC
-    assert _query(request) == query
+    assert query_of(request) == query
     if body is None:
         assert not vendor.bodies[-1]
     else:
@@ -169,7 +165,7 @@ def test_next_page_requests_next_page_uri_on_our_host(httpserver, vendor) -> Non
     last = _run(httpserver, "messages", "list", {"AccountSid": AC, "cursor": first.end_cursor})
     second = vendor.requests[1]
     assert second.path == path
-    assert _query(second) == {"To": "+15558675310", "PageSize": "1", "Page": "1", "PageToken": "PAxyz"}
+    assert query_of(second) == {"To": "+15558675310", "PageSize": "1", "Page": "1", "PageToken": "PAxyz"}
     assert second.headers["Authorization"] == BASIC
     assert [r["sid"] for r in last.result] == ["b"]
     assert (last.has_next_page, last.end_cursor) == (False, None)

@@ -11,7 +11,6 @@ one form object for a get.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -21,7 +20,7 @@ from connectors.validation import validate_credentials, validate_replication_con
 from core.errors import InvalidInput, UpstreamError
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 TOKEN = "tfp_depth4242abcdef"
 LIMITS = Limits(max_attempts=1)
@@ -43,10 +42,6 @@ TYPEFORM_CASES: list[tuple[str, str, dict[str, Any], str, dict[str, str], str]] 
     ("workspaces", "list", {"search": "Marketing", "page_size": 2}, "/workspaces",
      {"search": "Marketing", "page_size": "2"}, PAGES),
 ]  # fmt: skip
-
-
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
 
 
 def _run(httpserver, entity: str, action: str, params: dict[str, Any], *, credentials: dict[str, Any] | None = None):
@@ -94,7 +89,7 @@ def test_typeform_operation(httpserver, vendor, entity, action, params, path, ex
     request = vendor.last
     assert (request.method, request.path) == ("GET", path)
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
-    assert _query(request) == expected
+    assert query_of(request) == expected
     if kind == ONE:
         assert result.result == one
     else:
@@ -108,7 +103,7 @@ def test_numbered_pages_ask_for_the_next_page_and_stop_on_a_short_one(httpserver
     vendor.answer(_page(["c"]))
     first = _run(httpserver, "forms", "list", {"page_size": 2})
     last = _run(httpserver, "forms", "list", {"page_size": 2, "cursor": first.end_cursor})
-    assert _query(vendor.requests[1]) == {"page_size": "2", "page": "2"}
+    assert query_of(vendor.requests[1]) == {"page_size": "2", "page": "2"}
     assert [r["id"] for r in last.result] == ["c"]
     assert last.has_next_page is False
 
@@ -118,7 +113,7 @@ def test_responses_page_backwards_by_the_last_token(httpserver, vendor) -> None:
     vendor.answer(_page(["c"]))
     first = _run(httpserver, "responses", "list", {"form_id": "u6nXL7", "page_size": 2})
     last = _run(httpserver, "responses", "list", {"form_id": "u6nXL7", "page_size": 2, "cursor": first.end_cursor})
-    assert _query(vendor.requests[1]) == {"page_size": "2", "before": "tok_b"}
+    assert query_of(vendor.requests[1]) == {"page_size": "2", "before": "tok_b"}
     assert last.has_next_page is False
     vendor.answer(_page([f"r{i}" for i in range(24)]))
     assert _run(httpserver, "responses", "list", {"form_id": "u6nXL7"}).has_next_page is False

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import json
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -23,7 +22,7 @@ from connectors.validation import validate_credentials
 from core.errors import UpstreamError
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 SLUG = "woocommerce"
 KEY, SECRET = "ck_depth_4242", "cs_depth_secret_9999"
@@ -86,10 +85,6 @@ WOOCOMMERCE_CASES: list[tuple[str, str, dict[str, Any], str, str, dict[str, str]
 EXTRAS = {"orders.update", "order_notes.create", "products.update"}
 
 
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
-
-
 def _run(httpserver, entity: str, action: str, params: dict[str, Any], **kwargs: Any):
     return execute_operation(
         manifest=point_at(RAW[SLUG], httpserver.url_for("") + WC.lstrip("/")),
@@ -136,7 +131,7 @@ def test_woocommerce_operation(httpserver, vendor, entity, action, params, metho
     request = vendor.last
     assert (request.method, request.path) == (method, path)
     assert request.headers["Authorization"] == BASIC
-    assert _query(request) == query
+    assert query_of(request) == query
     if body is None:
         assert not vendor.bodies[-1]
     else:
@@ -163,7 +158,7 @@ def test_next_page_follows_the_link_header_on_our_host(httpserver, vendor) -> No
     last = _run(httpserver, "orders", "list", {"per_page": 1, "status": ["completed"], "cursor": first.end_cursor})
     second = vendor.requests[1]
     assert second.path == path  # on the stand-in, not shop.example.com
-    assert _query(second) == {"per_page": "1", "status": "completed", "page": "2"}
+    assert query_of(second) == {"per_page": "1", "status": "completed", "page": "2"}
     assert second.headers["Authorization"] == BASIC
     assert [r["id"] for r in last.result] == [2]
     assert (last.has_next_page, last.end_cursor) == (False, None)

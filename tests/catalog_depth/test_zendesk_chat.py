@@ -10,7 +10,6 @@ or one bare object.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -19,7 +18,7 @@ from connectors.engine import Limits, execute_operation
 from connectors.validation import validate_credentials
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 SLUG = "zendesk-chat"
 TOKEN = "zc_depth_4242"
@@ -52,10 +51,6 @@ CHAT_CASES: list[tuple[str, str, dict[str, Any], str, str, dict[str, str], str |
     ("skills", "list", {}, "GET", f"{C}/skills", {}, None, ARRAY),
     ("triggers", "list", {}, "GET", f"{C}/triggers", {}, None, ARRAY),
 ]  # fmt: skip
-
-
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
 
 
 def _run(httpserver, entity: str, action: str, params: dict[str, Any], **kwargs: Any):
@@ -108,7 +103,7 @@ def test_chat_operation(httpserver, vendor, entity, action, params, method, path
     request = vendor.last
     assert (request.method, request.path) == (method, path)
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
-    assert _query(request) == query
+    assert query_of(request) == query
     assert not vendor.bodies[-1]
     assert TOKEN not in request.query_string.decode()
     if kind == OBJECT:
@@ -133,8 +128,8 @@ def test_agents_page_on_since_id_until_a_short_page(httpserver, vendor) -> None:
     vendor.answer([{"id": 101}])
     first = _run(httpserver, "agents", "list", {})
     last = _run(httpserver, "agents", "list", {"cursor": first.end_cursor})
-    assert _query(vendor.requests[0]) == {"limit": "100"}
-    assert _query(vendor.requests[1]) == {"limit": "100", "since_id": "100"}
+    assert query_of(vendor.requests[0]) == {"limit": "100"}
+    assert query_of(vendor.requests[1]) == {"limit": "100", "since_id": "100"}
     assert (first.has_next_page, first.end_cursor) == (True, "100")
     assert (last.has_next_page, last.end_cursor) == (False, None)
 
@@ -147,9 +142,9 @@ def test_exports_follow_next_page_and_stop_when_caught_up(httpserver, vendor, en
     vendor.answer(_export(httpserver, path, key, [1000], "start_time=1546329700&start_id=1000"))
     first = _run(httpserver, entity, "list", {"start_time": 1546326000})
     last = _run(httpserver, entity, "list", {"cursor": first.end_cursor})
-    assert _query(vendor.requests[0]) == {"start_time": "1546326000", "limit": "1000"}
+    assert query_of(vendor.requests[0]) == {"start_time": "1546326000", "limit": "1000"}
     assert vendor.requests[1].path == path
-    assert _query(vendor.requests[1]) == {"start_time": "1546329600", "start_id": "999"}
+    assert query_of(vendor.requests[1]) == {"start_time": "1546329600", "start_id": "999"}
     assert vendor.requests[1].headers["Authorization"] == f"Bearer {TOKEN}"
     assert [r["id"] for r in last.result] == [1000]
     assert (last.has_next_page, last.end_cursor) == (False, None)

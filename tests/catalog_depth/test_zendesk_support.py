@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import json
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -21,7 +20,7 @@ from connectors.validation import validate_credentials
 from core.errors import InvalidInput, OperationInputError
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 EMAIL, TOKEN = "agent@example.com", "zd_depth_4242"
 BASIC = "Basic " + base64.b64encode(f"{EMAIL}/token:{TOKEN}".encode()).decode()
@@ -148,10 +147,6 @@ EXTRAS = {
 NOT_YET: set[str] = set()
 
 
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
-
-
 def _run(httpserver, entity: str, action: str, params: dict[str, Any], **kwargs: Any):
     return execute_operation(
         manifest=point_at(RAW["zendesk-support"], httpserver.url_for("")),
@@ -219,7 +214,7 @@ def test_zendesk_operation(httpserver, vendor, entity, action, params, method, p
     request = vendor.last
     assert (request.method, request.path) == (method, path)
     assert request.headers["Authorization"] == BASIC
-    assert _query(request) == query
+    assert query_of(request) == query
     if body is None:
         assert not vendor.bodies[-1]
     else:
@@ -259,7 +254,7 @@ def test_next_page_sends_page_after_with_the_same_query(httpserver, vendor, enti
     vendor.answer(_cursor_page(key, [3], None))
     first = _run(httpserver, entity, action, params)
     last = _run(httpserver, entity, action, {**params, "cursor": first.end_cursor})
-    before, after = _query(vendor.requests[0]), _query(vendor.requests[1])
+    before, after = query_of(vendor.requests[0]), query_of(vendor.requests[1])
     assert "page[after]" not in before
     assert after == {**before, "page[after]": "c2"}  # the same request, one page on
     assert vendor.requests[1].path == vendor.requests[0].path
@@ -281,7 +276,7 @@ def test_unified_search_follows_next_page_on_the_same_host(httpserver, vendor) -
     last = _run(httpserver, "search", "list", {"query": "type:ticket hello", "cursor": first.end_cursor})
     second = vendor.requests[1]
     assert second.path == "/api/v2/search.json"
-    assert _query(second) == {"page": "2", "query": "type:ticket hello", "sort_by": "created_at"}
+    assert query_of(second) == {"page": "2", "query": "type:ticket hello", "sort_by": "created_at"}
     assert second.headers["Authorization"] == BASIC
     assert [r["id"] for r in last.result] == [3]
     assert (last.has_next_page, last.end_cursor) == (False, None)
@@ -316,7 +311,7 @@ def test_typed_search_exports_one_type_and_needs_a_query(httpserver, vendor, man
     assert [(e["field"], e["error_code"]) for e in errors] == [("params.query", "required")]
     vendor.answer(_cursor_page("results", [1], None))
     _run(httpserver, entity, "search", {"query": "created>2024-01-01", "page[size]": 1000})
-    assert _query(vendor.last) == {"query": "created>2024-01-01", "filter[type]": kind, "page[size]": "1000"}
+    assert query_of(vendor.last) == {"query": "created>2024-01-01", "filter[type]": kind, "page[size]": "1000"}
 
 
 def test_search_page_sizes_are_zendesks_bounds(manifests) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -22,7 +21,7 @@ from connectors.engine.pagination import page_info
 from connectors.validation import validate_credentials
 from tests.engine.conftest import RAW, point_at
 
-from .conftest import reference_operations
+from .conftest import query_of, reference_operations
 
 SLUG = "zendesk-talk"
 EMAIL, TOKEN = "agent@example.com", "zt_depth_4242"
@@ -58,10 +57,6 @@ TALK_CASES: list[tuple[str, str, dict[str, Any], str, str, dict[str, str], str, 
     ("phone_numbers", "list", {"minimal_mode": True}, "GET", f"{V}/phone_numbers",
      {**P100, "minimal_mode": "true"}, "phone_numbers", CURSOR),
 ]  # fmt: skip
-
-
-def _query(request) -> dict[str, str]:
-    return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
 
 
 def _run(httpserver, entity: str, action: str, params: dict[str, Any], **kwargs: Any):
@@ -135,7 +130,7 @@ def test_talk_operation(httpserver, vendor, entity, action, params, method, path
     request = vendor.last
     assert (request.method, request.path) == (method, path)
     assert request.headers["Authorization"] == BASIC
-    assert _query(request) == query
+    assert query_of(request) == query
     assert not vendor.bodies[-1]
     raw = request.query_string.decode()
     assert TOKEN not in raw and EMAIL not in raw  # the credential goes only in the Authorization header
@@ -162,7 +157,7 @@ def test_next_page_sends_page_after(httpserver, vendor, entity, key) -> None:
     vendor.answer(_cursor_page(key, [3], None))
     first = _run(httpserver, entity, "list", {})
     last = _run(httpserver, entity, "list", {"cursor": first.end_cursor})
-    assert _query(vendor.requests[1]) == {**_query(vendor.requests[0]), "page[after]": "c2"}
+    assert query_of(vendor.requests[1]) == {**query_of(vendor.requests[0]), "page[after]": "c2"}
     assert [r["id"] for r in last.result] == [3]
     assert (last.has_next_page, last.end_cursor) == (False, None)
 
@@ -173,7 +168,7 @@ def test_offset_pages_follow_next_page_on_the_same_host(httpserver, vendor) -> N
     vendor.answer(_offset_page(httpserver, path, "agents_activity", [3], None))
     first = _run(httpserver, "agents_activity", "list", {"group_ids": [7]})
     last = _run(httpserver, "agents_activity", "list", {"cursor": first.end_cursor})
-    assert (vendor.requests[1].path, _query(vendor.requests[1])) == (path, {"page": "2"})
+    assert (vendor.requests[1].path, query_of(vendor.requests[1])) == (path, {"page": "2"})
     assert vendor.requests[1].headers["Authorization"] == BASIC
     assert (last.has_next_page, last.end_cursor) == (False, None)
 
@@ -193,7 +188,7 @@ def test_incremental_export_pages_by_end_time_and_stops_when_caught_up(httpserve
     last = _run(httpserver, entity, "list", {"start_time": 1547635159, "cursor": first.end_cursor})
     assert (first.has_next_page, first.end_cursor) == (True, "1547639999")
     assert vendor.requests[1].path == f"{V}/stats/incremental/{path}"
-    assert _query(vendor.requests[1]) == {"start_time": "1547639999"}  # the previous page's end_time
+    assert query_of(vendor.requests[1]) == {"start_time": "1547639999"}  # the previous page's end_time
     assert [r["id"] for r in last.result] == [1000, 1001]
     assert (last.has_next_page, last.end_cursor) == (False, None)
 
