@@ -28,7 +28,7 @@ from .executions.services import check_credentials, execution_start, execution_w
 from .limits import check_connector, check_new_connector
 from .models import Connector, ConnectorDefinition, Execution, ExecutionStatus
 from .oauth import services as oauth_services
-from .projection import project_result, truncate_long_strings
+from .projection import shape_result
 from .schemas import (
     CheckOut,
     ConflictOut,
@@ -304,9 +304,9 @@ def execution_body(
     succeeded = execution.status == ExecutionStatus.SUCCESS
     result = execution.result if succeeded else None
     if succeeded and shape is not None:
-        result = project_result(result, select=shape.select_fields, exclude=shape.exclude_fields)
-        if not shape.skip_truncation:
-            result = truncate_long_strings(result)
+        result = shape_result(
+            result, select=shape.select_fields, exclude=shape.exclude_fields, skip_truncation=shape.skip_truncation
+        )
     metadata: dict[str, Any] = {
         "has_next_page": bool((execution.connector_metadata or {}).get("has_next_page", False)),
         "end_cursor": (execution.connector_metadata or {}).get("end_cursor"),

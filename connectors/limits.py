@@ -97,6 +97,15 @@ def check_connector(principal: Any, connector: Connector) -> Connector:
     return connector
 
 
+def allowed_connectors(principal: Any, candidates: list[Connector]) -> list[Connector]:
+    """The candidates the key may use; PermissionDenied (saying why) when there are some but it may use none."""
+    limits = limits_of(principal)
+    allowed = [c for c in candidates if connector_allowed(limits, c)]
+    if candidates and not allowed:
+        check_connector(principal, candidates[0])
+    return allowed
+
+
 def check_new_connector(principal: Any, slug: str) -> None:
     """A key limited to some connectors may create connectors of the types it names, no others."""
     limits = limits_of(principal)

@@ -23,6 +23,12 @@ def project_result(result: Any, *, select: list[str] | None = None, exclude: lis
     return _each_record(result, lambda record: _project_record(record, select, exclude))
 
 
+def shape_result(result: Any, *, select: list[str] | None, exclude: list[str] | None, skip_truncation: bool) -> Any:
+    """What an execute caller asked to see of a result: projected, then long strings cut unless it skips that."""
+    result = project_result(result, select=select, exclude=exclude)
+    return result if skip_truncation else truncate_long_strings(result)
+
+
 def truncate_long_strings(result: Any, max_chars: int = MAX_TEXT_CHARS) -> Any:
     """Cut every string longer than `max_chars`, at any depth, adding TRUNCATION_MARKER."""
     if isinstance(result, dict):

@@ -18,7 +18,7 @@ from workspaces.models import Workspace
 from . import crypto
 from .catalog import manifest_for
 from .catalog.manifest import AuthScheme, UnknownAuthScheme
-from .limits import check_connector, connector_allowed, limit_connectors, limits_of
+from .limits import allowed_connectors, check_connector, limit_connectors
 from .models import Connector, ConnectorDefinition, OAuthApp
 
 
@@ -106,11 +106,9 @@ def connector_resolve(*, workspace: Workspace, connector_type: str, principal: A
     except NotFound as exc:
         error = FieldError("connector_type", exc.message, "unknown_connector_type")
         raise NotFoundWithErrors(exc.message, [error]) from None
-    candidates = list(connector_list(workspace=workspace, connector_type=connector_type)[:50])
-    allowed = [c for c in candidates if connector_allowed(limits_of(principal), c)]
-    if candidates and not allowed:
-        check_connector(principal, candidates[0])  # 403: the key's limits leave them out
-    candidates = allowed
+    candidates = allowed_connectors(
+        principal, list(connector_list(workspace=workspace, connector_type=connector_type)[:50])
+    )
     if not candidates:
         raise NotFound(f"This workspace has no {connector_type} connector. Create one first.")
     if len(candidates) > 1:
@@ -136,8 +134,7 @@ def connector_select(*, workspace: Workspace, refs: list[str] | None, principal:
             found = list(qs.filter(definition__slug__iexact=ref).order_by("created_at", "id")[:50])
             if not found:
                 raise NotFound(f"This workspace has no connector {ref[:100]!r} (give a connector id or type).")
-            allowed = [c for c in found if connector_allowed(limits_of(principal), c)]
-            found = allowed or [check_connector(principal, found[0])]  # none allowed: 403 saying why
+            found = allowed_connectors(principal, found)
         for connector in found:
             chosen.setdefault(connector.pk, connector)
     return list(chosen.values())

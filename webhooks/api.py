@@ -10,17 +10,13 @@ from ninja import Router, Schema
 from ninja.responses import Status
 from pydantic import ConfigDict, Field
 
+from connectors.schemas import ErrorOut
 from workspaces.auth import ApiKeyAuth, actor_for, require_api_key
 
 from . import selectors, services
 from .models import EVENT_TYPES, WebhookAttempt, WebhookEndpoint, WebhookMessage
 
 router = Router(auth=ApiKeyAuth(), tags=["webhooks"])
-
-
-class ErrorOut(Schema):
-    message: str
-    errors: list[dict[str, Any]] = []
 
 
 class EndpointIn(Schema):

@@ -21,25 +21,35 @@ from .services import (
 DEFAULT_WORKSPACE_NAME = "default"
 
 
+def bearer_principal(request: HttpRequest) -> ApiKey | ApplicationCredential:
+    """Who `Authorization: Bearer pb_…` (an API key) or `Bearer pbt_…` (a token from POST /api/v1/account/
+    applications/token) is: the REST API and /mcp both ask here. Every failure raises AuthenticationFailed with a
+    message saying what is wrong."""
+    header = request.headers.get("Authorization", "")
+    if not header:
+        api_key_authenticate(None)
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationFailed("Malformed Authorization header: expected 'Authorization: Bearer <key>'.")
+    return token_principal(token.strip())
+
+
+def token_principal(token: str) -> ApiKey | ApplicationCredential:
+    if token.startswith(APPLICATION_TOKEN_PREFIX):
+        return application_token_authenticate(token)
+    return api_key_authenticate(token)
+
+
 class ApiKeyAuth(HttpBearer):
-    """`Authorization: Bearer pb_…` (an API key) or `Bearer pbt_…` (a token from POST /api/v1/account/applications/
-    token). Every failure raises AuthenticationFailed with a message saying what is wrong."""
+    """The REST API's authentication: `bearer_principal`, then the key's surface and read-only limits."""
 
     def __call__(self, request: HttpRequest) -> ApiKey | ApplicationCredential:
-        header = request.headers.get("Authorization", "")
-        if not header:
-            api_key_authenticate(None)
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise AuthenticationFailed("Malformed Authorization header: expected 'Authorization: Bearer <key>'.")
-        return self.authenticate(request, token.strip())
+        return self._admit(request, bearer_principal(request))
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiKey | ApplicationCredential:
-        principal: ApiKey | ApplicationCredential
-        if token.startswith(APPLICATION_TOKEN_PREFIX):
-            principal = application_token_authenticate(token)
-        else:
-            principal = api_key_authenticate(token)
+        return self._admit(request, token_principal(token))
+
+    def _admit(self, request: HttpRequest, principal: ApiKey | ApplicationCredential) -> ApiKey | ApplicationCredential:
         check_request_limits(principal, request)
         request.workspace = principal.workspace  # type: ignore[attr-defined]
         return principal

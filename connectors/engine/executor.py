@@ -7,7 +7,6 @@ retries (retry.py) and pagination (pagination.py). This module runs them in orde
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import time
 from collections.abc import Callable, Collection
@@ -301,10 +300,6 @@ def _page_info(action: Action, exchange: _Exchange, raw: http.RawResponse, body:
 def _request_values(action: Action, call: PreparedCall) -> dict[str, Any]:
     """What the request asked for: its query, plus its JSON body's top-level fields when the pagination reads
     offsets and page sizes from the body (`cursor_in: body`)."""
-    if action.pagination.cursor_in != "body" or not call.body or action.body_kind != "json":
+    if action.pagination.cursor_in != "body" or not call.body_values:
         return call.query
-    try:
-        sent = json.loads(call.body)
-    except ValueError:
-        return call.query
-    return {**call.query, **sent} if isinstance(sent, dict) else call.query
+    return {**call.query, **call.body_values}

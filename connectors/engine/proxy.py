@@ -12,11 +12,10 @@ from __future__ import annotations
 import json
 import re
 import time
-import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urlencode, urlsplit
+from urllib.parse import unquote, urlencode
 
 import requests
 
@@ -26,8 +25,7 @@ from core.errors import OperationInputError
 from .auth import apply_credentials, header_safe, select_scheme
 from .executor import DEFAULT_LIMITS, new_exchange
 from .http import Limits
-from .request import PreparedCall, config_headers, encode_pairs
-from .urls import resolve_base_url
+from .request import PreparedCall, base_url, config_headers, encode_pairs, with_idempotency_key
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 READ_METHODS = frozenset({"GET", "HEAD"})
@@ -78,6 +76,10 @@ class ProxyResponse:
     duration_ms: int
     log_target: str
 
+    @property
+    def content_type(self) -> str | None:
+        return next((v for k, v in self.headers if k.lower() == "content-type"), None)
+
 
 def _refuse(field_name: str, message: str, code: str = "invalid_value") -> OperationInputError:
     return OperationInputError(
@@ -124,16 +126,7 @@ def proxy_call(
     path = check_path(request.path)
     scheme = select_scheme(manifest, auth_scheme, credentials or {})
     auth = apply_credentials(scheme, credentials or {})
-    base = urlsplit(
-        resolve_base_url(
-            scheme.base_url or manifest.base_url,
-            config=config or {},
-            credentials=credentials or {},
-            config_defaults=manifest.config_defaults,
-            allowed_hosts=manifest.allowed_hosts,
-            allow_http_hosts=allow_http_hosts,
-        )
-    )
+    base = base_url(manifest, scheme.base_url or manifest.base_url, config or {}, credentials or {}, allow_http_hosts)
     headers = {"Accept": "application/json", **config_headers(manifest, config or {})}
     headers.update(_caller_headers(request.headers, set(auth.headers)))
     query = dict(request.query or {})
@@ -146,10 +139,7 @@ def proxy_call(
     if content_type and not any(k.lower() == "content-type" for k in headers):
         headers["Content-Type"] = content_type
     headers.update(auth.headers)
-    idempotent = method in IDEMPOTENT_METHODS
-    if not idempotent and manifest.idempotency_header:
-        headers.setdefault(manifest.idempotency_header, str(uuid.uuid4()))
-        idempotent = True
+    idempotent = with_idempotency_key(manifest, headers, idempotent=method in IDEMPOTENT_METHODS)
     full_path = base.path.rstrip("/") + path
     pairs = encode_pairs(query, arrays=manifest.query_arrays) + list(auth.query.items())
     url = f"{base.scheme}://{base.netloc}{full_path}" + (f"?{urlencode(pairs)}" if pairs else "")

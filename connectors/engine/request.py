@@ -38,6 +38,7 @@ class PreparedCall:
     idempotent: bool
     origin: str
     required_prefix: str
+    body_values: dict[str, Any] = field(default_factory=dict)  # a JSON body's fields before encoding
 
 
 @dataclass
@@ -62,16 +63,7 @@ def prepare_call(
     params: dict[str, Any],
     allow_http_hosts: Collection[str] = (),
 ) -> PreparedCall:
-    base = urlsplit(
-        resolve_base_url(
-            manifest.base_url_for(action, scheme),
-            config=config,
-            credentials=credentials,
-            config_defaults=manifest.config_defaults,
-            allowed_hosts=manifest.allowed_hosts,
-            allow_http_hosts=allow_http_hosts,
-        )
-    )
+    base = base_url(manifest, manifest.base_url_for(action, scheme), config, credentials, allow_http_hosts)
     params = dict(params)
     cursor = (
         params.pop(CURSOR_PARAM, None) if action.is_paginated and CURSOR_PARAM not in action.param_properties else None
@@ -92,11 +84,7 @@ def prepare_call(
         # A JSON action may name its own JSON media type (Klaviyo's application/vnd.api+json); the encoding is ours.
         named = action.headers.get("Content-Type") if action.body_kind == "json" else None
         headers["Content-Type"] = named if named and named.endswith("json") else content_type
-    idempotent = action.is_idempotent
-    if not idempotent and manifest.idempotency_header:
-        # The vendor de-duplicates writes on this key: one fresh key per call, the same on every retry.
-        headers.setdefault(manifest.idempotency_header, str(uuid.uuid4()))
-        idempotent = True
+    idempotent = with_idempotency_key(manifest, headers, idempotent=action.is_idempotent)
     return PreparedCall(
         method=action.method,
         url=url,
@@ -107,7 +95,38 @@ def prepare_call(
         idempotent=idempotent,
         origin=f"{base.scheme}://{base.netloc}".lower(),
         required_prefix=required_prefix,
+        body_values=placed.body if action.body_kind == "json" else {},
     )
+
+
+def base_url(
+    manifest: Manifest,
+    template: str,
+    config: dict[str, Any],
+    credentials: dict[str, Any],
+    allow_http_hosts: Collection[str] = (),
+) -> SplitResult:
+    """Where this connector's calls go: `template` filled and its host checked (urls.resolve_base_url)."""
+    return urlsplit(
+        resolve_base_url(
+            template,
+            config=config,
+            credentials=credentials,
+            config_defaults=manifest.config_defaults,
+            allowed_hosts=manifest.allowed_hosts,
+            allow_http_hosts=allow_http_hosts,
+        )
+    )
+
+
+def with_idempotency_key(manifest: Manifest, headers: dict[str, str], *, idempotent: bool) -> bool:
+    """Whether the call may be retried after a 5xx or a dropped connection: a write becomes safe to retry when the
+    vendor de-duplicates on the manifest's idempotency header, which gets one fresh key per call (the same on every
+    retry)."""
+    if not idempotent and manifest.idempotency_header:
+        headers.setdefault(manifest.idempotency_header, str(uuid.uuid4()))
+        return True
+    return idempotent
 
 
 def config_headers(manifest: Manifest, config: dict[str, Any]) -> dict[str, str]:

@@ -85,10 +85,13 @@ def proxy_run(*, connector: Connector, request: ProxyRequest, actor: Actor, inte
 
 
 def _answer_fields(response: ProxyResponse) -> dict[str, Any]:
-    content_type = next((v for k, v in response.headers if k.lower() == "content-type"), None)
     fields: dict[str, Any] = {
         "status": ExecutionStatus.SUCCESS if response.status_code < 400 else ExecutionStatus.ERROR,
-        "result": {"status": response.status_code, "content_type": content_type, "bytes": len(response.content)},
+        "result": {
+            "status": response.status_code,
+            "content_type": response.content_type,
+            "bytes": len(response.content),
+        },
         "connector_metadata": {},
         "upstream_status": response.status_code,
         "attempts": response.attempts,

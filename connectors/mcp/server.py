@@ -33,7 +33,7 @@ from ..engine.proxy import ProxyRequest
 from ..executions.proxy import proxy_run
 from ..executions.services import execution_start, execution_wait
 from ..models import Connector, ExecutionStatus
-from ..projection import MAX_TEXT_CHARS, project_result, truncate_long_strings
+from ..projection import MAX_TEXT_CHARS, shape_result, truncate_long_strings
 from ..tools import ToolSpec, connector_tools, split_arguments
 from ..tools import render as render_tool
 
@@ -255,7 +255,7 @@ def _proxy(ctx: McpContext, args: dict[str, Any]) -> dict[str, Any]:
     if outcome.response is None:
         raise _ExecutionFailed(execution)
     answer = outcome.response
-    content_type = next((v for k, v in answer.headers if k.lower() == "content-type"), "")
+    content_type = answer.content_type or ""
     text = answer.content.decode("utf-8", errors="replace")
     body: Any = text
     if "json" in content_type:
@@ -314,11 +314,12 @@ def _run(
     execution = execution_wait(execution)
     if execution.status != ExecutionStatus.SUCCESS:
         raise _ExecutionFailed(execution)
-    result = project_result(
-        execution.result, select=_paths(options, "select_fields"), exclude=_paths(options, "exclude_fields")
+    result = shape_result(
+        execution.result,
+        select=_paths(options, "select_fields"),
+        exclude=_paths(options, "exclude_fields"),
+        skip_truncation=bool(options.get("skip_truncation")),
     )
-    if not options.get("skip_truncation"):
-        result = truncate_long_strings(result)
     meta = execution.connector_metadata or {}
     return {
         "result": result,

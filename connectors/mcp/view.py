@@ -17,30 +17,16 @@ from django.views.decorators.csrf import csrf_exempt
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
 from core.errors import AuthenticationFailed, PermissionDenied
-from workspaces.auth import actor_for
-from workspaces.services import APPLICATION_TOKEN_PREFIX, api_key_authenticate, application_token_authenticate
+from workspaces.auth import actor_for, bearer_principal
 
 from ..limits import Surface, check_surface
 from .server import MODES, McpContext, build_server
 
 
-def _authenticate(request: HttpRequest) -> Any:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    token = token.strip()
-    if not header:
-        api_key_authenticate(None)  # raises, saying how to send a key
-    if scheme.lower() != "bearer" or not token:
-        raise AuthenticationFailed("Malformed Authorization header: expected 'Authorization: Bearer <key>'.")
-    if token.startswith(APPLICATION_TOKEN_PREFIX):
-        return application_token_authenticate(token)
-    return api_key_authenticate(token)
-
-
 @csrf_exempt
 def mcp_endpoint(request: HttpRequest) -> HttpResponse:
     try:
-        principal = _authenticate(request)
+        principal = bearer_principal(request)
         check_surface(principal, Surface.MCP)
     except AuthenticationFailed as exc:
         response = JsonResponse({"error": "unauthorized", "message": exc.message}, status=401)
