@@ -124,6 +124,8 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     )
 
 
+from connect.api import router as connect_sessions_router  # noqa: E402
+from connect.api import workspace_router  # noqa: E402
 from connectors.api import definitions_router  # noqa: E402
 from connectors.api import router as connectors_router  # noqa: E402
 from webhooks.api import router as webhooks_router  # noqa: E402
@@ -132,6 +134,8 @@ from workspaces.api import account_router, api_keys_router, applications_router 
 api.add_router("/integrations/definitions", definitions_router)
 api.add_router("/integrations/applications", applications_router)
 api.add_router("/integrations/webhooks", webhooks_router)
+api.add_router("/integrations/connect-sessions", connect_sessions_router)
+api.add_router("/workspace", workspace_router)
 api.add_router("/integrations", connectors_router)
 api.add_router("/account/api-keys", api_keys_router)
 api.add_router("/account", account_router)

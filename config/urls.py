@@ -29,6 +29,7 @@ urlpatterns = [
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("", include("connectors.urls")),
+    path("", include("connect.urls")),
     path("", include("dashboard.urls")),
 ]
 

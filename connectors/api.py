@@ -105,6 +105,7 @@ def connector_info(connector: Connector) -> dict[str, Any]:
         "slug": connector.definition.slug,
         "definition_id": connector.definition_id,
         "status": connector.status,
+        "end_user_id": connector.end_user_id or None,
         "created_at": connector.created_at,
         "updated_at": connector.updated_at,
         "last_used_at": connector.last_used_at,
@@ -169,6 +170,7 @@ def create_connector(request: HttpRequest, payload: ConnectorCreateIn) -> Status
         auth_scheme=payload.auth_scheme,
         actor=actor_from(request),
         check=payload.check,
+        end_user_id=payload.end_user_id or "",
     )
     return Status(201, connector_detail(connector))
 
@@ -183,6 +185,7 @@ def list_connectors(
     request: HttpRequest,
     connector_type: str | None = None,
     definition_id: str | None = None,
+    end_user_id: str | None = Query(None, max_length=200, description="Only this end user's connectors."),  # noqa: B008
     workspace_name: str | None = Query(None, description="'default', or this workspace's name or slug."),  # noqa: B008
     cursor: str | None = None,
     limit: int | None = Query(  # noqa: B008
@@ -192,7 +195,11 @@ def list_connectors(
     workspace = request.workspace  # type: ignore[attr-defined]
     check_workspace_name(workspace, workspace_name)
     qs = selectors.connector_list(
-        workspace=workspace, connector_type=connector_type, definition_id=definition_id, principal=request.auth
+        workspace=workspace,
+        connector_type=connector_type,
+        definition_id=definition_id,
+        end_user_id=end_user_id,
+        principal=request.auth,
     )
     rows, next_cursor = selectors.paginate(qs, cursor=cursor, limit=limit or UNPAGED_LIST_LIMIT)
     next_url = None
@@ -206,10 +213,16 @@ def list_connectors(
 @router.get(
     "/connectors/resolve", response={200: ConnectorDetailOut, 409: ConflictOut, **ERRORS}, summary="Resolve a slug"
 )
-def resolve_connector(request: HttpRequest, connector_type: str) -> dict[str, Any]:
-    """The workspace's one connector of this type; 404 when none, 409 with the candidates when several."""
+def resolve_connector(request: HttpRequest, connector_type: str, end_user_id: str | None = None) -> dict[str, Any]:
+    """The workspace's one connector of this type (of this end user, when given); 404 when none, 409 with the
+    candidates when several."""
     return connector_detail(
-        selectors.connector_resolve(workspace=request.workspace, connector_type=connector_type, principal=request.auth)  # type: ignore[attr-defined]
+        selectors.connector_resolve(
+            workspace=request.workspace,  # type: ignore[attr-defined]
+            connector_type=connector_type,
+            end_user_id=end_user_id,
+            principal=request.auth,
+        )
     )
 
 

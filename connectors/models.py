@@ -60,6 +60,8 @@ class Connector(models.Model):
     # One MultiFernet token holding the whole credentials JSON. Never read this directly: use connectors.crypto.
     credentials_encrypted = models.TextField(editable=False)
     replication_config = models.JSONField(default=dict, blank=True)
+    # Whose account this is, in the product built on Patchbay (set by connect sessions, or on create); not secret.
+    end_user_id = models.CharField(max_length=200, blank=True, default="")
     status = models.CharField(max_length=20, choices=ConnectorStatus.choices, default=ConnectorStatus.UNKNOWN)
     status_detail = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -84,6 +86,8 @@ class Connector(models.Model):
             models.Index(
                 fields=["workspace", "definition", "-created_at", "-id"], name="connector_ws_type_created_idx"
             ),
+            # One end user's connectors (API `?end_user_id=`, the SDK's `connect(type, end_user_id=...)`).
+            models.Index(fields=["workspace", "end_user_id", "-created_at", "-id"], name="connector_ws_end_user_idx"),
         ]
 
     def __str__(self) -> str:
@@ -197,6 +201,10 @@ class OAuthState(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     actor_api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # Started from a hosted connect page: the connector is the end user's and completes that session.
+    connect_session = models.ForeignKey(
+        "connect.ConnectSession", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)

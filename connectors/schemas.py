@@ -66,6 +66,7 @@ class ConnectorCreateIn(Schema):
     auth_scheme: str | None = Field(None, description="Auth scheme key; chosen from the credentials when omitted.")
     check: bool = Field(False, description="Verify the credentials against the service before saving.")
     workspace_name: str | None = Field(None, description="'default', or this workspace's name or slug.")
+    end_user_id: str | None = Field(None, max_length=200, description="Your id for the end user who owns it.")
 
 
 class ConnectorUpdateIn(Schema):
@@ -91,6 +92,7 @@ class ConnectorInfoOut(Schema):
     slug: str
     definition_id: UUID
     status: str
+    end_user_id: str | None = Field(None, description="The end user it belongs to (connect sessions), if any.")
     created_at: datetime
     updated_at: datetime
     last_used_at: datetime | None = None

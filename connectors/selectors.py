@@ -77,10 +77,17 @@ def auth_scheme_of(connector: Connector) -> AuthScheme:
 
 
 def connector_list(
-    *, workspace: Workspace, connector_type: str | None = None, definition_id: Any = None, principal: Any = None
+    *,
+    workspace: Workspace,
+    connector_type: str | None = None,
+    definition_id: Any = None,
+    end_user_id: str | None = None,
+    principal: Any = None,
 ) -> QuerySet[Connector]:
     """The workspace's connectors; with `principal` (an API key), only those its limits allow."""
     qs = limit_connectors(scoped(Connector.objects.select_related("definition"), workspace), principal)
+    if end_user_id:
+        qs = qs.filter(end_user_id=end_user_id)
     if connector_type:
         qs = qs.filter(definition__slug__iexact=connector_type)
     if definition_id:
@@ -100,17 +107,21 @@ def connector_get(*, workspace: Workspace, connector_id: Any, principal: Any = N
     return check_connector(principal, get_scoped(qs, workspace, what="Connector", pk=connector_id))
 
 
-def connector_resolve(*, workspace: Workspace, connector_type: str, principal: Any = None) -> Connector:
+def connector_resolve(
+    *, workspace: Workspace, connector_type: str, end_user_id: str | None = None, principal: Any = None
+) -> Connector:
     try:
         definition_get_by_slug(slug=connector_type)
     except NotFound as exc:
         error = FieldError("connector_type", exc.message, "unknown_connector_type")
         raise NotFoundWithErrors(exc.message, [error]) from None
     candidates = allowed_connectors(
-        principal, list(connector_list(workspace=workspace, connector_type=connector_type)[:50])
+        principal,
+        list(connector_list(workspace=workspace, connector_type=connector_type, end_user_id=end_user_id)[:50]),
     )
     if not candidates:
-        raise NotFound(f"This workspace has no {connector_type} connector. Create one first.")
+        whose = f" for end user {end_user_id[:100]!r}" if end_user_id else ""
+        raise NotFound(f"This workspace has no {connector_type} connector{whose}. Create one first.")
     if len(candidates) > 1:
         raise Conflict(
             f"This workspace has {len(candidates)} {connector_type} connectors; pass connector_id to choose one.",

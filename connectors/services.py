@@ -43,6 +43,7 @@ def connector_create(
     auth_scheme: str | None = None,
     actor: Actor,
     check: bool = False,
+    end_user_id: str = "",
 ) -> Connector:
     manifest = manifest_for(definition)
     failures: list[InvalidInput] = []
@@ -76,6 +77,7 @@ def connector_create(
         auth_scheme=scheme.key,
         credentials_encrypted=crypto.encrypt_json(creds),
         replication_config=config,
+        end_user_id=(end_user_id or "").strip()[:200],
     )
     if check:
         creds = check_credentials_unsaved(connector=connector, credentials=creds)

@@ -24,4 +24,8 @@ def oauth_callback_view(request: HttpRequest) -> HttpResponse:
         return render(
             request, "connectors/oauth_error.html", {"error": exc.error, "description": exc.description}, status=400
         )
-    return HttpResponseRedirect(outcome.redirect_to)
+    response = HttpResponseRedirect(outcome.redirect_to)
+    # A connect page's OAuth round trip runs in a popup and ends by posting to its opener: Django's default COOP
+    # (same-origin) on this redirect would cut the popup off from the app's window. It carries no content.
+    response["Cross-Origin-Opener-Policy"] = "unsafe-none"
+    return response

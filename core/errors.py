@@ -68,6 +68,14 @@ class NotFoundWithErrors(NotFound):
         self.errors = errors
 
 
+class SessionUnavailable(PatchbayError):
+    """A connect session's hosted page cannot go on: the token is forged (`invalid_session`), expired
+    (`session_expired`) or already used (`session_used`)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message, code=code)
+
+
 class Conflict(PatchbayError):
     code = "conflict"
 

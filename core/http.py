@@ -15,6 +15,10 @@ ERROR_STATUS: dict[str, int] = {
     "conflict": 409,
     "unauthenticated": 401,
     "forbidden": 403,
+    # A connect session's hosted page: a link we never issued, or one that is over.
+    "invalid_session": 404,
+    "session_expired": 410,
+    "session_used": 410,
     # Patchbay's own dependencies and machinery: retry later.
     "service_unavailable": 503,
     "decryption_failed": 503,

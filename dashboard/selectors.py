@@ -44,7 +44,7 @@ def connector_table(
         "credentials_encrypted", *_DEFINITION_HEAVY
     )
     if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(definition__name__icontains=q))
+        qs = qs.filter(Q(name__icontains=q) | Q(definition__name__icontains=q) | Q(end_user_id=q))
     if status:
         qs = qs.filter(status=status)
     return qs

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from .views import admin, connectors, executions, playground, webhooks, workspaces
+from .views import admin, connect, connectors, executions, playground, webhooks, workspaces
 
 app_name = "dashboard"
 
@@ -35,6 +35,8 @@ workspace_patterns = [
     path("oauth-apps/", admin.oauth_apps, name="oauth_apps"),
     path("oauth-apps/save/", admin.oauth_app_save, name="oauth_app_save"),
     path("oauth-apps/<int:app_id>/delete/", admin.oauth_app_delete_view, name="oauth_app_delete"),
+    path("connect/", connect.connect_view, name="connect"),
+    path("connect/origins/", connect.connect_origins, name="connect_origins"),
     path("webhooks/", webhooks.webhooks_view, name="webhooks"),
     path("webhooks/new/", webhooks.webhook_new, name="webhook_new"),
     path("webhooks/<uuid:endpoint_id>/toggle/", webhooks.webhook_toggle, name="webhook_toggle"),

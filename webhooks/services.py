@@ -41,7 +41,6 @@ from .models import EVENT_TYPES, MessageStatus, WebhookAttempt, WebhookEndpoint,
 
 logger = logging.getLogger("patchbay.webhooks")
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a format tag
-LEASE_SECONDS = 60  # a claimed message is retried by the sweeper if its worker has not finished by then
 CLAIM_GRACE_SECONDS = 2
 MAX_ENDPOINTS = 20
 
@@ -202,7 +201,7 @@ def deliver(message_id: str) -> float | None:
     claimed = (
         WebhookMessage.objects.filter(pk=message_id, status=MessageStatus.PENDING)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=due_by))
-        .update(next_attempt_at=now + timedelta(seconds=LEASE_SECONDS))
+        .update(next_attempt_at=now + timedelta(seconds=settings.PATCHBAY_WEBHOOK_LEASE_SECONDS))
     )
     if not claimed:
         return None  # delivered, failed, or another worker holds it

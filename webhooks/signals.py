@@ -21,6 +21,7 @@ AUDIT_EVENTS = {
     "connector.needs_reauth": "connector.needs_reauth",
     "connector.needs_attention": "connector.credentials_rejected",
     "connector.refresh_failed": "connector.refresh_failed",
+    "connect_session.complete": "connect_session.completed",
 }
 
 
@@ -45,8 +46,9 @@ def connector_data(event: AuditEvent) -> dict[str, Any]:
             connector_type=connector.definition.slug,
             status=connector.status,
             status_detail=connector.status_detail,
+            end_user_id=connector.end_user_id or None,
         )
-    for key in ("from", "to", "upstream_status", "error"):
+    for key in ("from", "to", "upstream_status", "error", "connect_session_id", "reconnect"):
         if key in (event.metadata or {}):
             data[key] = event.metadata[key]
     return data

@@ -7,6 +7,8 @@ from django.db import models
 class Workspace(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
+    # Origins (scheme://host[:port]) connect sessions may send end users back to; empty: PATCHBAY_PUBLIC_URL's.
+    allowed_redirect_origins = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -79,6 +81,7 @@ class ApiKey(KeyLimitsMixin):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["workspace", "-created_at", "-id"], name="apikey_ws_created_idx")]
 
     def __str__(self) -> str:
         return f"{self.name} (pb_{self.prefix}_…)"
@@ -105,6 +108,7 @@ class ApplicationCredential(KeyLimitsMixin):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "-created_at", "-id"], name="appcred_ws_created_idx")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.client_id})"

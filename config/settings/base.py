@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "workspaces",
     "connectors",
     "webhooks",
+    "connect",
     "dashboard",
 ]
 
@@ -135,8 +136,17 @@ PATCHBAY_WEBHOOK_RETRY_SCHEDULE: list[float] = [
     )
 ]
 PATCHBAY_WEBHOOK_TIMEOUT: float = env.float("PATCHBAY_WEBHOOK_TIMEOUT", default=10.0)
+# A claimed message whose worker has not recorded an outcome by then (it died mid-delivery) is sent again by the
+# sweeper: longer than one delivery's timeout.
+PATCHBAY_WEBHOOK_LEASE_SECONDS: int = env.int(
+    "PATCHBAY_WEBHOOK_LEASE_SECONDS", default=int(PATCHBAY_WEBHOOK_TIMEOUT) + 50
+)
 PATCHBAY_WEBHOOK_DISABLE_AFTER_DAYS: float = env.float("PATCHBAY_WEBHOOK_DISABLE_AFTER_DAYS", default=5.0)
 PATCHBAY_WEBHOOKS_ALLOW_PRIVATE: bool = env.bool("PATCHBAY_WEBHOOKS_ALLOW_PRIVATE", default=False)
+# Connect sessions' hosted pages (connect/): rate limits as "hits/seconds", per client IP (every page view and
+# submit) and per session (form submits and OAuth starts). Counted in Redis when REDIS_URL is set.
+PATCHBAY_CONNECT_RATE_IP: str = env("PATCHBAY_CONNECT_RATE_IP", default="300/600")
+PATCHBAY_CONNECT_RATE_SESSION: str = env("PATCHBAY_CONNECT_RATE_SESSION", default="30/600")
 # Sending a task: at most this long (connect + one retry) before the caller gets 503 and the sweeper takes over.
 PATCHBAY_DISPATCH_TIMEOUT_SECONDS: float = env.float("PATCHBAY_DISPATCH_TIMEOUT_SECONDS", default=2.0)
 
@@ -144,6 +154,16 @@ PATCHBAY_DISPATCH_TIMEOUT_SECONDS: float = env.float("PATCHBAY_DISPATCH_TIMEOUT_
 REDIS_URL: str = env("REDIS_URL", default="")
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=REDIS_URL or None)
+# The cache holds only rate-limit counters: shared by every process through Redis when there is one, else per process.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "patchbay",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
 # No broker configured: run tasks in-process so `make run` needs nothing else.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True

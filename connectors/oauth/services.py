@@ -22,7 +22,7 @@ from connectors.models import Connector, ConnectorDefinition, ConnectorStatus, O
 from connectors.selectors import auth_scheme_of, connector_credentials
 from connectors.status import connector_set_status
 from connectors.validation import normalise_credentials, validate_replication_config
-from core.errors import FieldError, InvalidInput
+from core.errors import FieldError, InvalidInput, SessionUnavailable
 from workspaces.models import Workspace
 from workspaces.services import Actor, audit
 
@@ -84,8 +84,10 @@ def oauth_initiate(
     actor: Actor,
     connector: Connector | None = None,
     auth_scheme: str | None = None,
+    connect_session: Any = None,
 ) -> str:
-    """Start "Connect <Service>": returns the provider's consent URL. `connector` = re-authorise it, same id."""
+    """Start "Connect <Service>": returns the provider's consent URL. `connector` = re-authorise it, same id.
+    `connect_session`: an end user's hosted connect page started it; the callback completes that session."""
     manifest = manifest_for(definition)
     scheme = oauth_scheme(manifest, auth_scheme or (connector.auth_scheme if connector else None))
     errors: list[FieldError] = []
@@ -127,6 +129,7 @@ def oauth_initiate(
         code_verifier_encrypted=crypto.encrypt_text(verifier) if verifier else "",
         actor_user=actor.user if actor.user is not None and actor.user.is_authenticated else None,
         actor_api_key=actor.api_key,
+        connect_session=connect_session,
         expires_at=timezone.now() + STATE_TTL,
     )
     audit(
@@ -134,7 +137,11 @@ def oauth_initiate(
         actor=actor,
         action="oauth.initiate",
         target=connector or definition,
-        metadata={"connector_type": definition.slug, "reauthorize": connector is not None},
+        metadata={
+            "connector_type": definition.slug,
+            "reauthorize": connector is not None,
+            **({"connect_session_id": str(connect_session.pk)} if connect_session is not None else {}),
+        },
     )
     return oauth_client.build_authorization_url(
         oauth_endpoints(scheme, manifest, config, existing),
@@ -163,7 +170,7 @@ def _claim_state(state: str, *, user: Any) -> OAuthState:
     if not state:
         raise OAuthFlowError("invalid_state", "The authorization response carries no state.")
     record = (
-        OAuthState.objects.select_related("workspace", "definition", "connector")
+        OAuthState.objects.select_related("workspace", "definition", "connector", "connect_session")
         .filter(state_hash=_state_hash(state))
         .first()
     )
@@ -246,6 +253,8 @@ def oauth_callback(
         connector = _save_authorized_connector(record, scheme, app, token, actor)
     except HostRefused as exc:
         return CallbackOutcome(with_query(back, {"error": "host_not_allowed", "error_description": exc.message}), None)
+    except SessionUnavailable as exc:  # the connect session it belongs to was completed meanwhile
+        return CallbackOutcome(with_query(back, {"error": exc.code, "error_description": exc.message}), None)
     return CallbackOutcome(with_query(back, {"connector_id": str(connector.pk)}), connector)
 
 
@@ -271,6 +280,8 @@ def _save_authorized_connector(
     credentials = normalise_credentials(scheme, credentials)  # the option_title-style discriminator, if any
     if app.source == "connector":
         credentials.update(client_id=app.client_id, client_secret=app.client_secret)
+    if record.connect_session_id is not None:
+        connector.end_user_id = record.connect_session.end_user_id
     store_token(connector, credentials, token, scheme=scheme, actor=actor)
     audit(
         workspace=record.workspace,
@@ -279,6 +290,10 @@ def _save_authorized_connector(
         target=connector,
         metadata={"connector_type": record.definition.slug, "auth_scheme": scheme.key, "via": "oauth"},
     )
+    if record.connect_session_id is not None:
+        from connect.services import complete_session  # the connect app builds on this one, not the reverse
+
+        complete_session(session_id=record.connect_session_id, connector=connector, actor=actor)
     return connector
 
 

@@ -31,7 +31,15 @@ from .errors import (
     UpstreamError,
 )
 from .executor import HostedExecutor
-from .models import AuthScheme, CheckResult, ConnectorDetail, ConnectorInfo, Definition, ExecutionResult
+from .models import (
+    AuthScheme,
+    CheckResult,
+    ConnectorDetail,
+    ConnectorInfo,
+    ConnectSession,
+    Definition,
+    ExecutionResult,
+)
 from .workspace import Workspace
 
 __all__ = [
@@ -43,6 +51,7 @@ __all__ = [
     "ConnectorAmbiguityError",
     "ConnectorDetail",
     "ConnectorInfo",
+    "ConnectSession",
     "ConnectorNotFoundError",
     "ConnectorValidationError",
     "CredentialsRejectedError",

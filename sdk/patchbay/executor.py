@@ -62,6 +62,7 @@ class HostedExecutor:
         max_retries: int | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         config: ClientConfig | None = None,
+        end_user_id: str | None = None,
     ) -> None:
         cls_slug = type(self).connector_slug
         if slug is not None and cls_slug is not None and slug.lower() != cls_slug:
@@ -71,6 +72,8 @@ class HostedExecutor:
             raise ValueError("Pass a connector slug (e.g. 'stripe') or a connector_id.")
         self.slug = slug
         self._connector_id = str(connector_id) if connector_id else None
+        #: With a slug: resolve that end user's one connector of the type (connect sessions tag them).
+        self.end_user_id = end_user_id
         self._config = config or resolve_config(api_key, base_url, timeout=timeout, max_retries=max_retries)
         self._http = HttpClient(self._config, transport=transport)
         self._resolve_lock = asyncio.Lock()
@@ -110,7 +113,8 @@ class HostedExecutor:
             return self._connector_id
 
     async def _resolve_slug(self, slug: str) -> str:
-        response = await self._http.request("GET", f"{CONNECTORS}/resolve", params={"connector_type": slug})
+        params = {"connector_type": slug, **({"end_user_id": self.end_user_id} if self.end_user_id else {})}
+        response = await self._http.request("GET", f"{CONNECTORS}/resolve", params=params)
         if response.status_code == 200:
             return str(response.json()["id"])
         body = decode_body(response)
@@ -309,11 +313,13 @@ def connect(
     base_url: str | None = None,
     timeout: float | None = None,
     max_retries: int | None = None,
+    end_user_id: str | None = None,
 ) -> HostedExecutor:
     """The typed connector for `slug` when one is generated, else a HostedExecutor.
 
     Nothing is sent yet: without `connector_id` the slug is resolved on first use (exactly one connector of that
-    type must exist), raising ConnectorNotFoundError, ConnectorAmbiguityError or UnknownConnectorError.
+    type must exist; with `end_user_id`, exactly one of that end user's), raising ConnectorNotFoundError,
+    ConnectorAmbiguityError or UnknownConnectorError.
     """
     cls = typed_connector_class(slug) or HostedExecutor
     return cls(
@@ -323,4 +329,5 @@ def connect(
         base_url=base_url,
         timeout=timeout,
         max_retries=max_retries,
+        end_user_id=end_user_id,
     )

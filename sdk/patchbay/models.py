@@ -35,6 +35,8 @@ class ConnectorInfo:
     created_at: datetime
     updated_at: datetime
     last_used_at: datetime | None = None
+    #: Your id for the end user who connected it (connect sessions), or None.
+    end_user_id: str | None = None
 
     @classmethod
     def _fields_from_api(cls, data: dict[str, Any]) -> dict[str, Any]:
@@ -48,11 +50,35 @@ class ConnectorInfo:
             "created_at": _required_datetime(data["created_at"]),
             "updated_at": _required_datetime(data["updated_at"]),
             "last_used_at": parse_datetime(data.get("last_used_at")),
+            "end_user_id": data.get("end_user_id") or None,
         }
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> ConnectorInfo:
         return cls(**cls._fields_from_api(data))
+
+
+@dataclass(frozen=True)
+class ConnectSession:
+    """A one-time link for an end user. `token` and `connect_url` are shown only when it is created."""
+
+    id: str
+    token: str
+    connect_url: str
+    expires_at: datetime
+    end_user_id: str
+    allowed_connector_types: list[str]
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> ConnectSession:
+        return cls(
+            id=str(data["id"]),
+            token=str(data["token"]),
+            connect_url=str(data["connect_url"]),
+            expires_at=_required_datetime(data["expires_at"]),
+            end_user_id=str((data.get("end_user") or {}).get("id", "")),
+            allowed_connector_types=list(data.get("allowed_connector_types") or []),
+        )
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from uuid import UUID
 
 from . import executor as _executor
 from . import workspace as _workspace
-from .models import CheckResult, ConnectorDetail, ConnectorInfo, Definition, ExecutionResult
+from .models import CheckResult, ConnectorDetail, ConnectorInfo, ConnectSession, Definition, ExecutionResult
 from .typed import Entity
 
 T = TypeVar("T")
@@ -174,11 +174,18 @@ def connect(
     base_url: str | None = None,
     timeout: float | None = None,
     max_retries: int | None = None,
+    end_user_id: str | None = None,
 ) -> SyncConnector:
     """Like patchbay.connect(), for synchronous code."""
     return SyncConnector(
         _executor.connect(
-            slug, connector_id, api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+            slug,
+            connector_id,
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            end_user_id=end_user_id,
         )
     )
 
@@ -217,6 +224,7 @@ class Workspace:
         replication_config: dict[str, Any] | None = None,
         auth_scheme: str | None = None,
         check: bool = False,
+        end_user_id: str | None = None,
     ) -> str:
         return run(
             self._ws.create_connector(
@@ -227,15 +235,30 @@ class Workspace:
                 replication_config=replication_config,
                 auth_scheme=auth_scheme,
                 check=check,
+                end_user_id=end_user_id,
             )
         )
 
     def list_connectors(
-        self, *, connector_type: str | None = None, definition_id: str | UUID | None = None, page_size: int = 200
+        self,
+        *,
+        connector_type: str | None = None,
+        definition_id: str | UUID | None = None,
+        end_user_id: str | None = None,
+        page_size: int = 200,
     ) -> list[ConnectorInfo]:
         return run(
-            self._ws.list_connectors(connector_type=connector_type, definition_id=definition_id, page_size=page_size)
+            self._ws.list_connectors(
+                connector_type=connector_type,
+                definition_id=definition_id,
+                end_user_id=end_user_id,
+                page_size=page_size,
+            )
         )
+
+    def create_connect_session(self, end_user_id: str, **options: Any) -> ConnectSession:
+        """Like Workspace.create_connect_session(), for synchronous code."""
+        return run(self._ws.create_connect_session(end_user_id, **options))
 
     def describe_connector(self, connector_id: str | UUID) -> ConnectorDetail:
         return run(self._ws.describe_connector(connector_id))

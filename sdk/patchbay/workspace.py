@@ -11,9 +11,10 @@ import httpx
 from . import errors
 from ._http import HttpClient, query_of, resolve_config
 from .executor import CONNECTORS, EXECUTIONS, HostedExecutor, _path_id, typed_connector_class
-from .models import CheckResult, ConnectorDetail, ConnectorInfo, Definition, ExecutionResult
+from .models import CheckResult, ConnectorDetail, ConnectorInfo, ConnectSession, Definition, ExecutionResult
 
 DEFINITIONS = "/integrations/definitions/sources"
+CONNECT_SESSIONS = "/integrations/connect-sessions"
 MAX_PAGES = 10_000  # a guard against a server that keeps returning `next`
 
 
@@ -63,6 +64,7 @@ class Workspace:
         replication_config: dict[str, Any] | None = None,
         auth_scheme: str | None = None,
         check: bool = False,
+        end_user_id: str | None = None,
     ) -> str:
         """Store a connector and return its id. Give definition_id (sourceDefinitionId) or connector_type (slug).
 
@@ -80,6 +82,8 @@ class Workspace:
             body["auth_scheme"] = auth_scheme
         if check:
             body["check"] = True
+        if end_user_id is not None:
+            body["end_user_id"] = end_user_id
         response = await self._http.call("POST", CONNECTORS, json=body)
         return str(response.json()["id"])
 
@@ -88,15 +92,18 @@ class Workspace:
         *,
         connector_type: str | None = None,
         definition_id: str | UUID | None = None,
+        end_user_id: str | None = None,
         page_size: int = 200,
     ) -> list[ConnectorInfo]:
         """Every connector of the workspace (following `next` through all pages), newest first.
 
-        `connector_type` (a slug) or `definition_id` keep only that type; `page_size` is per request (1-200).
+        `connector_type` (a slug) or `definition_id` keep only that type, `end_user_id` only that end user's;
+        `page_size` is per request (1-200).
         """
         params: dict[str, Any] = {
             "connector_type": connector_type,
             "definition_id": str(definition_id) if definition_id else None,
+            "end_user_id": end_user_id,
             "limit": page_size,
         }
         out: list[ConnectorInfo] = []
@@ -185,6 +192,34 @@ class Workspace:
         body.update({k: v for k, v in optional.items() if v is not None})
         response = await self._http.call("POST", f"{CONNECTORS}/oauth/initiate", json=body)
         return str(response.json()["consent_url"])
+
+    async def create_connect_session(
+        self,
+        end_user_id: str,
+        *,
+        email: str | None = None,
+        display_name: str | None = None,
+        allowed_connector_types: list[str] | None = None,
+        redirect_url: str | None = None,
+        expires_in: int | None = None,
+        connector_id: str | UUID | None = None,
+    ) -> ConnectSession:
+        """A one-time link for your end user to connect their own account (docs/connect.md).
+
+        Open `.connect_url` for them (a page, a popup or an iframe). On success the connector carries
+        `end_user_id`, so `connect(type, end_user_id=...)` finds it. `connector_id` re-connects that connector.
+        """
+        end_user = {"id": end_user_id, "email": email, "display_name": display_name}
+        body: dict[str, Any] = {"end_user": {k: v for k, v in end_user.items() if v is not None}}
+        optional = {
+            "allowed_connector_types": allowed_connector_types,
+            "redirect_url": redirect_url,
+            "expires_in": expires_in,
+            "connector_id": str(connector_id) if connector_id is not None else None,
+        }
+        body.update({k: v for k, v in optional.items() if v is not None})
+        response = await self._http.call("POST", CONNECT_SESSIONS, json=body)
+        return ConnectSession.from_api(response.json())
 
     # --- definitions (public) ------------------------------------------------------------------------------------
 

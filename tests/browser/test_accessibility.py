@@ -109,7 +109,17 @@ def populated(owner):
     MembershipFactory(user=UserFactory(username="victor"), workspace=workspace, role=Role.VIEWER)
     user.is_staff = user.is_superuser = True
     user.save()
-    return {"workspace": workspace, "github": github, "execution": Execution.objects.filter(status="error").first()}
+    from connect.services import connect_session_create
+
+    _, token = connect_session_create(
+        workspace=workspace, end_user_id="u_a11y", allowed_connector_types=["github", "stripe"], actor=Actor(user=user)
+    )
+    return {
+        "workspace": workspace,
+        "github": github,
+        "execution": Execution.objects.filter(status="error").first(),
+        "connect_token": token,
+    }
 
 
 def pages(data: dict) -> dict[str, str]:
@@ -128,6 +138,9 @@ def pages(data: dict) -> dict[str, str]:
         "api-keys": f"{ws}/api-keys/",
         "oauth-apps": f"{ws}/oauth-apps/",
         "webhooks": f"{ws}/webhooks/",
+        "connect-links": f"{ws}/connect/",
+        "hosted-connect-choose": f"/connect/{data['connect_token']}/",
+        "hosted-connect-form": f"/connect/{data['connect_token']}/github/",
         "audit": f"{ws}/audit/",
         "workspace-new": "/workspaces/new/",
         "password": "/accounts/password/",

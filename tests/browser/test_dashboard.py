@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import consent_as_alice, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -132,58 +132,24 @@ def test_playground_runs_against_a_loopback_stub(page, live_server, owner, setti
     expect(page.locator("#recent-executions tbody tr")).to_have_count(2)
 
 
-def test_connect_flow_against_the_loopback_oauth_server(page, live_server, owner, settings, shot, oauth_server):
-    from pathlib import Path
+def test_connect_flow_against_the_loopback_oauth_server(page, live_server, owner, shot, oauth_provider):
+    from connectors.models import Connector
 
-    from connectors.catalog.sync import sync_catalog
-    from connectors.models import Connector, ConnectorDefinition
-    from connectors.oauth.services import oauth_app_upsert
-    from workspaces.services import Actor
-
-    server = oauth_server
-    server.reset()
-    catalog = Path(__file__).resolve().parents[1] / "oauth" / "catalog"
-    settings.PATCHBAY_CATALOG_DIRS = [str(catalog)]
-    settings.PATCHBAY_CATALOG_OVERRIDES = {
-        "oauthtest": {
-            "base_url": server.base_url,
-            "authorization_url": server.authorization_url,
-            "token_url": server.token_url,
-            "revoke_url": server.revoke_url,
-        }
-    }
-    # The live server is "localhost" and the provider 127.0.0.1, so their session cookies never collide.
-    settings.PATCHBAY_PUBLIC_URL = live_server.url
-    server.add_redirect_uri(f"{live_server.url}/oauth/callback")
-    sync_catalog(verbosity=0)
+    server = oauth_provider
     _, workspace = owner
-    oauth_app_upsert(
-        workspace=workspace,
-        definition=ConnectorDefinition.objects.get(slug="oauthtest"),
-        client_id=server.client_id,
-        client_secret=server.client_secret,
-        scopes="read",
-        actor=Actor.system(),
-    )
     sign_in(page, live_server)
     page.goto(f"{live_server.url}/w/acme/connectors/new/oauthtest/")
     page.fill("#f-name", "Test provider via OAuth")
     shot("08-connect-form")
     page.get_by_role("button", name=re.compile("Connect OAuth Test Provider")).click()
     page.wait_for_url(re.compile(re.escape(server.base_url)))
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", "alice-password")
-    page.click("input[type=submit]")
-    allow = page.locator("input[name=allow]")
-    if allow.count():
-        allow.click()
+    consent_as_alice(page)
     page.wait_for_url(re.compile(re.escape(live_server.url) + r"/w/acme/connectors/[0-9a-f-]{36}/$"))
     expect(page.locator(".toast")).to_contain_text("connected")
     expect(page.locator("#status-card")).to_contain_text("Token expires")
     connector = Connector.objects.get(workspace=workspace, name="Test provider via OAuth")
     assert connector.auth_scheme == "oauth"
     shot("09-oauth-connector-detail")
-    server.reset()
 
 
 def test_delete_a_connector(page, live_server, owner, shot):

@@ -7,7 +7,9 @@ has passed, and nothing that writes run twice. See docs/reliability.md.
 
 from __future__ import annotations
 
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -15,6 +17,7 @@ import psycopg
 import pytest
 from celery import Celery
 from prometheus_client.parser import text_string_to_metric_families
+from standardwebhooks.webhooks import Webhook
 
 from . import harness
 from .conftest import STRIPE_KEY, Stack
@@ -42,6 +45,10 @@ def stack_extra_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "PATCHBAY_EXECUTE_TIMEOUT": 15,
         "PATCHBAY_UPSTREAM_TIMEOUT": 4,
         "PATCHBAY_OUTAGE_RETRY_AFTER_SECONDS": 2,
+        # Webhook receivers here listen on loopback; a delivery whose worker died is sent again after 4 s.
+        "PATCHBAY_WEBHOOKS_ALLOW_PRIVATE": "true",
+        "PATCHBAY_WEBHOOK_LEASE_SECONDS": 4,
+        "PATCHBAY_WEBHOOK_RETRY_SCHEDULE": "1,1,1",
     }
 
 
@@ -273,6 +280,66 @@ def test_worker_killed_mid_write_never_runs_it_twice(stack: Stack, ops: dict[str
     assert execution(stack, execution_id)["error_code"] == "worker_lost"
     assert unfinished_count(stack) == 0
     assert STRIPE_KEY not in stack.web.log() and all(STRIPE_KEY not in log for log in stack.workers.logs())
+
+
+class HangingReceiver:
+    """A loopback webhook receiver: the first delivery hangs (its worker is killed meanwhile), later ones are verified
+    with `standardwebhooks` and answered 200."""
+
+    def __init__(self) -> None:
+        self.secret = ""
+        self.first_arrived = threading.Event()
+        self.release = threading.Event()
+        self.ids: list[str] = []
+        self.verified: list[dict[str, Any]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                receiver.ids.append(headers.get("webhook-id", ""))
+                if len(receiver.ids) == 1:
+                    receiver.first_arrived.set()
+                    receiver.release.wait(30)
+                    return
+                receiver.verified.append(Webhook(receiver.secret).verify(body, headers))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+
+
+def test_worker_killed_mid_delivery_loses_no_event(stack: Stack, ops: dict[str, Any]) -> None:
+    receiver = HangingReceiver()
+    try:
+        created = stack.api.post("/webhooks", {"url": receiver.url, "events": ["connector.updated"]})
+        assert created.status_code == 201, created.text
+        receiver.secret = created.json()["secret"]
+        renamed = stack.api.patch(f"/connectors/{ops['connector']}", {"name": "Stripe faults (renamed)"})
+        assert renamed.status_code == 200, renamed.text
+        assert receiver.first_arrived.wait(20), "the first delivery never arrived"
+        for i in range(len(stack.workers.workers)):  # whichever worker holds the delivery dies with it
+            stack.workers.kill(i)
+        stack.workers.restart()  # also kills any pool process left behind, mid-request
+        receiver.release.set()
+        wait_until(lambda: receiver.verified, 30, "the event to be delivered again after the worker died")
+        assert receiver.verified[0]["type"] == "connector.updated"
+        assert receiver.verified[0]["data"]["connector_id"] == ops["connector"]
+        assert len(set(receiver.ids)) == 1  # the same event (one webhook-id), sent again: at least once, never lost
+        log = f"/webhooks/{created.json()['id']}/deliveries"
+        wait_until(lambda: [d["status"] for d in stack.api.get(log).json()] == ["delivered"], 10, "the log to say so")
+    finally:
+        receiver.close()
 
 
 def test_nothing_is_left_unfinished_and_metrics_saw_it_all(stack: Stack, ops: dict[str, Any]) -> None:
