@@ -27,6 +27,7 @@ class ConnectOptions(TypedDict, total=False):
     base_url: str | None
     timeout: float | None
     max_retries: int | None
+    end_user_id: str | None
 
 
 def _path_id(value: Any) -> str:

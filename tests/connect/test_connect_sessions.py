@@ -181,8 +181,9 @@ def test_expired_forged_and_foreign_sessions(api, other_api, app_origin) -> None
     assert not Connector.objects.filter(end_user_id="u_123").exists()
     # Another workspace can neither read the session nor re-connect this workspace's connectors through one.
     assert other_api.get(f"{SESSIONS}/{session['id']}").status_code == 404
-    mine = new_session(api, allowed_connector_types=["stripe"])
-    assert other_api.post(SESSIONS, {"end_user": {"id": "u"}, "connector_id": mine["id"]}).status_code == 404
+    ours = api.post(CONNECTORS, {"connector_type": "stripe", "name": "S", "credentials": {"api_key": STRIPE_KEY}})
+    stolen = other_api.post(SESSIONS, {"end_user": {"id": "u"}, "connector_id": ours.json()["id"]})
+    assert stolen.status_code == 404
 
 
 def test_a_service_outside_the_session_is_refused(api, app_origin) -> None:

@@ -106,3 +106,26 @@ def test_initiate_oauth_returns_the_consent_url(env, workspace):
     query = parse_qs(urlsplit(consent_url).query)
     assert consent_url.startswith("https://app.hubspot.com/oauth/authorize")
     assert query["client_id"] == ["hs-app-client"] and query["state"][0]
+
+
+def test_end_users_get_connect_links_and_their_own_connectors(env, workspace, make_stripe):
+    from patchbay import ConnectSession, connect
+
+    make_stripe(name="Team Stripe")  # a second Stripe connector, not the end user's: connect() must not pick it
+
+    async def main() -> tuple[ConnectSession, str, list[ConnectorInfo], dict]:
+        async with Workspace() as ws:
+            session = await ws.create_connect_session("u_42", display_name="Ann", allowed_connector_types=["stripe"])
+            mine = await ws.create_connector(
+                connector_type="stripe", name="Ann's Stripe", credentials={"api_key": "sk_test_u42"}, end_user_id="u_42"
+            )
+            listed = await ws.list_connectors(end_user_id="u_42")
+        async with connect("stripe", end_user_id="u_42") as stripe:
+            resolved = await stripe.resolve()  # one of two Stripe connectors: the end user's
+        return session, mine, listed, {"resolved": resolved}
+
+    session, mine, listed, out = run(main())
+    assert session.token.startswith("pbcs_") and session.connect_url.endswith(f"/connect/{session.token}/")
+    assert session.end_user_id == "u_42" and session.allowed_connector_types == ["stripe"]
+    assert [(c.id, c.end_user_id) for c in listed] == [(mine, "u_42")]
+    assert out["resolved"] == mine and Connector.objects.get(pk=mine).end_user_id == "u_42"

@@ -44,9 +44,18 @@ def connect(
     base_url: str | None = None,
     timeout: float | None = None,
     max_retries: int | None = None,
+    end_user_id: str | None = None,
 ) -> HostedExecutor:
     """The typed connector for `slug` when the SDK has one, else a HostedExecutor (see patchbay.executor.connect)."""
-    return _connect(slug, connector_id, api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+    return _connect(
+        slug,
+        connector_id,
+        api_key=api_key,
+        base_url=base_url,
+        timeout=timeout,
+        max_retries=max_retries,
+        end_user_id=end_user_id,
+    )
 
 
 def _register_connect_overloads() -> None:
