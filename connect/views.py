@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -109,14 +109,25 @@ def _unavailable(request: HttpRequest, exc: SessionUnavailable) -> HttpResponse:
     )
 
 
-def _page(request: HttpRequest, token: str) -> tuple[ConnectSession | None, HttpResponse | None]:
+def _page(
+    request: HttpRequest, token: str, connector_type: str | None = None
+) -> HttpResponse | tuple[ConnectSession, ConnectorDefinition | None]:
+    """The open session (and the service it offers under `connector_type`), or the page that refuses."""
     limited = _limited(request, token=token if request.method == "POST" else None)
     if limited is not None:
-        return None, limited
+        return limited
     try:
-        return session_from_token(token), None
+        session = session_from_token(token)
     except SessionUnavailable as exc:
-        return None, _unavailable(request, exc)
+        return _unavailable(request, exc)
+    if connector_type is None:
+        return session, None
+    try:
+        return session, session_definition(session, connector_type)
+    except InvalidInput as exc:
+        return _render(
+            request, "connect/unavailable.html", {"title": "Not available", "message": exc.message}, status=404
+        )
 
 
 # --- Pages ------------------------------------------------------------------------------------------------------
@@ -126,9 +137,10 @@ def _page(request: HttpRequest, token: str) -> tuple[ConnectSession | None, Http
 @require_GET
 def start(request: HttpRequest, token: str) -> HttpResponse:
     """Pick a service (straight to its form when the session offers one, or re-connects a connector)."""
-    session, refusal = _page(request, token)
-    if session is None:
-        return refusal  # type: ignore[return-value]
+    page = _page(request, token)
+    if isinstance(page, HttpResponse):
+        return page
+    session = page[0]
     definitions = session_definitions(session)
     if len(definitions) == 1:
         url = reverse("connect:service", kwargs={"token": token, "connector_type": definitions[0].slug})
@@ -159,7 +171,7 @@ def _form_context(
     by_field = errors_by_field(errors or [])
     credential_fields = (
         []
-        if scheme.is_oauth
+        if scheme.uses_consent
         else build_fields(
             # build_fields never shows a secret value back: only the non-secret ones (a subdomain, a username) stay.
             scheme.credentials_schema,
@@ -187,7 +199,7 @@ def _form_context(
         "other_errors": [m for field, ms in by_field.items() if field not in claimed for m in ms],
         "message": message,
         "has_errors": bool(errors) or bool(message),
-        "oauth_ready": not scheme.is_oauth
+        "oauth_ready": not scheme.uses_consent
         or oauth_client_for(workspace=session.workspace, definition=definition) is not None,
         "several": len(session_definitions(session)) > 1,
     }
@@ -198,15 +210,10 @@ def _form_context(
 @require_http_methods(["GET", "POST"])
 def service(request: HttpRequest, token: str, connector_type: str) -> HttpResponse:
     """One service's form: fields from its credential schema, or its OAuth button. POST stores the connector."""
-    session, refusal = _page(request, token)
-    if session is None:
-        return refusal  # type: ignore[return-value]
-    try:
-        definition = session_definition(session, connector_type)
-    except InvalidInput as exc:
-        return _render(
-            request, "connect/unavailable.html", {"title": "Not available", "message": exc.message}, status=404
-        )
+    page = _page(request, token, connector_type)
+    if isinstance(page, HttpResponse):
+        return page
+    session, definition = page[0], cast(ConnectorDefinition, page[1])  # found under connector_type
     manifest = manifest_for(definition)
     if request.method == "GET":
         context = _form_context(session, token, definition, scheme_key=request.GET.get("auth_scheme"))
@@ -253,15 +260,10 @@ def service(request: HttpRequest, token: str, connector_type: str) -> HttpRespon
 @require_POST
 def oauth_start(request: HttpRequest, token: str, connector_type: str) -> HttpResponse:
     """ "Connect <Service>": on to the provider's consent page; the callback comes back to `finish`."""
-    session, refusal = _page(request, token)
-    if session is None:
-        return refusal  # type: ignore[return-value]
-    try:
-        definition = session_definition(session, connector_type)
-    except InvalidInput as exc:
-        return _render(
-            request, "connect/unavailable.html", {"title": "Not available", "message": exc.message}, status=404
-        )
+    page = _page(request, token, connector_type)
+    if isinstance(page, HttpResponse):
+        return page
+    session, definition = page[0], cast(ConnectorDefinition, page[1])  # found under connector_type
     manifest = manifest_for(definition)
     config, problems = parse_submission(manifest.config_schema, request.POST, prefix="replication_config")
     finish = settings.PATCHBAY_PUBLIC_URL.rstrip("/") + reverse("connect:finish", kwargs={"token": token})

@@ -88,27 +88,16 @@ from tests.oauth_server.fixture import oauth_server  # noqa: E402, F401
 def oauth_provider(live_server, owner, settings, oauth_server):  # noqa: F811
     """The loopback OAuth server as the `oauthtest` type, with the owner's workspace's OAuth app registered and the
     live server's callback allowed."""
-    from connectors.catalog.sync import sync_catalog
     from connectors.models import ConnectorDefinition
     from connectors.oauth.services import oauth_app_upsert
+    from tests.oauth.conftest import use_oauthtest_type
     from workspaces.services import Actor
 
     server = oauth_server
     server.reset()
-    catalog = Path(__file__).resolve().parents[1] / "oauth" / "catalog"
-    settings.PATCHBAY_CATALOG_DIRS = [str(catalog)]
-    settings.PATCHBAY_CATALOG_OVERRIDES = {
-        "oauthtest": {
-            "base_url": server.base_url,
-            "authorization_url": server.authorization_url,
-            "token_url": server.token_url,
-            "revoke_url": server.revoke_url,
-        }
-    }
     # The live server is "localhost" and the provider 127.0.0.1, so their session cookies never collide.
-    settings.PATCHBAY_PUBLIC_URL = live_server.url
+    use_oauthtest_type(settings, server, live_server.url)
     server.add_redirect_uri(f"{live_server.url}/oauth/callback")
-    sync_catalog(verbosity=0)
     oauth_app_upsert(
         workspace=owner[1],
         definition=ConnectorDefinition.objects.get(slug="oauthtest"),

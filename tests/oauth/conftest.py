@@ -12,10 +12,8 @@ CATALOG = Path(__file__).resolve().parent / "catalog"
 API = "/api/v1/integrations"
 
 
-@pytest.fixture
-def provider(settings, clean_oauth_server):  # noqa: F811
-    """The loopback OAuth server as a Patchbay connector type, with this workspace's OAuth app registered."""
-    server = clean_oauth_server
+def use_oauthtest_type(settings, server, public_url: str) -> None:
+    """Load the `oauthtest` connector type (tests/oauth/catalog) pointed at the loopback OAuth server."""
     settings.PATCHBAY_CATALOG_DIRS = [str(CATALOG)]
     settings.PATCHBAY_CATALOG_OVERRIDES = {
         "oauthtest": {
@@ -25,9 +23,15 @@ def provider(settings, clean_oauth_server):  # noqa: F811
             "revoke_url": server.revoke_url,
         }
     }
-    settings.PATCHBAY_PUBLIC_URL = "http://testserver"
+    settings.PATCHBAY_PUBLIC_URL = public_url
     sync_catalog(verbosity=0)
-    return server
+
+
+@pytest.fixture
+def provider(settings, clean_oauth_server):  # noqa: F811
+    """The loopback OAuth server as a Patchbay connector type, with this workspace's OAuth app registered."""
+    use_oauthtest_type(settings, clean_oauth_server, "http://testserver")
+    return clean_oauth_server
 
 
 @pytest.fixture
