@@ -26,6 +26,7 @@ from .manifest import (
     Check,
     Entity,
     ErrorSpec,
+    JwtSpec,
     Manifest,
     OAuthSpec,
     Pagination,
@@ -283,6 +284,10 @@ def build_oauth_spec(data: Mapping[str, Any], overrides: Mapping[str, Any] | Non
     values["scope_param"] = values.get("scope_param") or "scope"
     values["authorize_params"] = MappingProxyType(dict(values.get("authorize_params") or {}))
     values["token_response_fields"] = tuple(values.get("token_response_fields") or ())
+    if values.get("jwt") is not None:
+        jwt = _known(JwtSpec, values["jwt"])
+        jwt["claims"] = MappingProxyType(dict(jwt.get("claims") or {}))
+        values["jwt"] = JwtSpec(**jwt)
     return OAuthSpec(**values)
 
 

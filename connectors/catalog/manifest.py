@@ -11,6 +11,7 @@ caller: copy before changing one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -26,6 +27,11 @@ def _empty() -> Mapping[str, Any]:
 
 
 OAUTH2 = "oauth2"
+# How a scheme gets its tokens (docs/catalog.md, "OAuth blocks"): a user's consent (authorization code), the client's
+# own credentials (RFC 6749 4.4), or a JWT signed with a service account's key (RFC 7523).
+AUTHORIZATION_CODE = "authorization_code"
+CLIENT_CREDENTIALS = "client_credentials"
+JWT_BEARER = "jwt_bearer"
 # Methods that are safe to send twice (RFC 9110 9.2.2); POST and PATCH are not.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 READ_METHODS = frozenset({"GET", "HEAD"})
@@ -82,14 +88,29 @@ class ApplyRule:
 
 
 @dataclass(frozen=True, slots=True)
+class JwtSpec:
+    """How a `jwt_bearer` scheme signs its assertion (RFC 7523 2.1). Claim values are templates over the credentials
+    (plus the fields of the JSON document in `key_json`, a pasted service-account key) and `{token_url}`."""
+
+    private_key: str = "private_key"  # the credential (or key-JSON) field holding the PEM private key
+    key_id: str | None = None  # the field whose value goes in the JWT header's `kid`
+    key_json: str | None = None  # a credential holding a whole JSON key file (Google's service account JSON)
+    algorithm: str = "RS256"
+    claims: Mapping[str, str] = field(default_factory=_empty)  # iss, sub, aud...: templates; empty ones are dropped
+    scope_claim: str | None = "scope"  # the claim carrying the scopes (Google), None when scopes go elsewhere
+    lifetime: int = 3600  # seconds from iat to exp
+
+
+@dataclass(frozen=True, slots=True)
 class OAuthSpec:
     """A scheme's `oauth` block. URLs may hold `{config.x}` placeholders until the OAuth layer fills them in."""
 
     URL_KEYS: ClassVar[tuple[str, ...]] = ("authorization_url", "token_url", "revoke_url")
 
-    authorization_url: str
-    token_url: str
+    authorization_url: str = ""  # empty for grants without a user (client_credentials, jwt_bearer)
+    token_url: str = ""
     revoke_url: str | None = None
+    grant: str = AUTHORIZATION_CODE  # authorization_code | client_credentials | jwt_bearer
     scopes: tuple[str, ...] = ()
     scope_separator: str = " "
     scope_param: str = "scope"
@@ -100,6 +121,16 @@ class OAuthSpec:
     default_expires_in: int | None = None
     authorize_params: Mapping[str, str] = field(default_factory=_empty)
     token_response_fields: tuple[str, ...] = ()
+    # Nested token answers: the dotted path to the object holding access_token (`data` for {"data": {...}}).
+    token_path: str | None = None
+    # False: access tokens are long-lived (no expiry, usually no refresh token); an `expires_in` of 0 means none.
+    token_expires: bool = True
+    jwt: JwtSpec | None = None  # jwt_bearer only
+
+    @property
+    def uses_consent(self) -> bool:
+        """Whether tokens come from a user's consent (the redirect flow) rather than from credentials alone."""
+        return self.grant == AUTHORIZATION_CODE
 
     def urls(self) -> dict[str, str]:
         """The endpoints this provider has, by key (authorization_url, token_url, revoke_url)."""
@@ -121,7 +152,19 @@ class AuthScheme:
 
     @property
     def is_oauth(self) -> bool:
+        """Whether Patchbay manages this scheme's access tokens (obtains, caches and refreshes them)."""
         return self.type == OAUTH2 and self.oauth is not None
+
+    @property
+    def uses_consent(self) -> bool:
+        """An OAuth scheme connected through the redirect flow ("Connect <Service>"), not by credentials alone."""
+        return self.oauth is not None and self.is_oauth and self.oauth.uses_consent
+
+    @property
+    def mints_tokens(self) -> bool:
+        """An OAuth scheme whose tokens Patchbay requests from pasted credentials alone (client credentials,
+        JWT bearer): no user, no refresh token; a new token is requested whenever the cached one runs out."""
+        return self.is_oauth and not self.uses_consent
 
     @property
     def credential_properties(self) -> Mapping[str, Any]:
@@ -312,9 +355,10 @@ class Manifest:
         return found
 
     def oauth_scheme(self, key: str | None = None) -> AuthScheme | None:
-        """The first OAuth 2.0 scheme (the one with this key, when given); None when there is none."""
+        """The first OAuth 2.0 scheme with a redirect flow (the one with this key, when given); None when there is
+        none. Client-credentials and JWT-bearer schemes have no consent step, so they are never it."""
         return next(
-            (scheme for scheme in self.auth_schemes if scheme.is_oauth and (not key or scheme.key == key)), None
+            (scheme for scheme in self.auth_schemes if scheme.uses_consent and (not key or scheme.key == key)), None
         )
 
     # --- Operations -----------------------------------------------------------------------------------------------
@@ -404,6 +448,23 @@ class Manifest:
     @property
     def config_properties(self) -> Mapping[str, Any]:
         return (self.config_schema or {}).get("properties") or {}
+
+    def derived_config(self, credentials: Mapping[str, Any]) -> dict[str, Any]:
+        """Config values derived from the credentials: a config property's `derive` rule (`credential`, `pattern`)
+        takes the pattern's first group from that credential (Mailchimp's data centre is its API key's suffix,
+        `abc-us21` -> `us21`). A value set in the config still wins."""
+        out: dict[str, Any] = {}
+        for name, prop in self.config_properties.items():
+            rule = prop.get("derive") if isinstance(prop, dict) else None
+            value = credentials.get(rule["credential"]) if rule else None
+            match = re.search(rule["pattern"], value) if rule and isinstance(value, str) else None
+            if match:
+                out[name] = match.group(1) if match.groups() else match.group(0)
+        return out
+
+    def config_fallbacks(self, credentials: Mapping[str, Any]) -> dict[str, Any]:
+        """What an unset config property stands for: its value derived from the credentials, else its default."""
+        return {**self.config_defaults, **self.derived_config(credentials)}
 
     @property
     def config_defaults(self) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import base64
 import hashlib
 import json
 import secrets
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -97,6 +98,36 @@ class TokenResponse:
         )
 
     __str__ = __repr__
+
+
+# Connections ------------------------------------------------------------------------------------------------------
+
+# Token hosts with a session of their own; beyond this many, the least recently added is dropped (its pool closes
+# when the last request using it finishes).
+MAX_TOKEN_SESSIONS = 256
+_token_sessions: dict[str, requests.Session] = {}
+_token_sessions_lock = threading.Lock()
+
+
+def token_session(url: str) -> requests.Session:
+    """A pooled session per token host (scheme://host:port), shared by every thread of the process.
+
+    Keep-alive connections spare a TCP (and TLS) handshake per refresh, and one token host's burst of refreshes
+    never waits for, or evicts, the pools of the upstream APIs in the shared session."""
+    origin = http.origin_of(url)
+    session = _token_sessions.get(origin)
+    if session is not None:
+        return session
+    with _token_sessions_lock:
+        session = _token_sessions.get(origin)
+        if session is None:
+            session = http.new_session(pool_size=16)
+            # Response hooks (instrumentation, tests) set on the shared session see token requests as well.
+            session.hooks = http.shared_session().hooks
+            if len(_token_sessions) >= MAX_TOKEN_SESSIONS:
+                _token_sessions.pop(next(iter(_token_sessions)))
+            _token_sessions[origin] = session
+    return session
 
 
 # Authorization request ---------------------------------------------------------------------------------------------
@@ -247,7 +278,7 @@ def _client_request(
     host = urlsplit(url).netloc
     try:
         raw = http.send_once(
-            session or http.shared_session(),
+            session or token_session(url),
             method="POST",
             url=url,
             headers=headers,
@@ -279,7 +310,9 @@ def _client_payload(
     """Headers and body of a token or revocation request, with the client authenticated as the provider wants."""
     headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
     body = dict(params)
-    if oauth.client_auth == "basic":
+    if not client_id:
+        pass  # grants that authenticate otherwise (RFC 7523: the signed assertion is the credential)
+    elif oauth.client_auth == "basic":
         # RFC 6749 2.3.1: form-urlencode id and secret before Base64, so ":" or non-ASCII survive.
         credentials = f"{quote_plus(client_id)}:{quote_plus(client_secret)}".encode()
         headers["Authorization"] = "Basic " + base64.b64encode(credentials).decode("ascii")
@@ -338,12 +371,16 @@ def _scrubbed(text: str, secret_values: list[str]) -> str:
 
 
 def _token_response(oauth: OAuthSpec, data: dict[str, Any]) -> TokenResponse:
+    for key in oauth.token_path.split(".") if oauth.token_path else ():  # nested answers ({"data": {...}})
+        data = data.get(key) if isinstance(data.get(key), dict) else {}
     access_token = data.get("access_token")
     if not access_token or not isinstance(access_token, str):
         raise OAuthError("invalid_response", "token response without an access_token", 200, False)
     expires_in = _as_int(data.get("expires_in"))
     if expires_in is None:
         expires_in = _as_int(oauth.default_expires_in)
+    if not oauth.token_expires or expires_in == 0:  # long-lived tokens (Mailchimp answers expires_in: 0)
+        expires_in = None
     scope = data.get("scope")
     if isinstance(scope, list):
         scope = " ".join(str(s) for s in scope)

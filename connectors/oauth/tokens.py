@@ -27,12 +27,24 @@ from core.errors import TokenUnavailable
 from workspaces.services import Actor, audit
 
 from . import client as oauth_client
+from . import grants
 from .apps import OAuthClient, oauth_client_for, oauth_endpoints
 
 logger = logging.getLogger("patchbay.oauth")
 
 COOLDOWN_BASE_SECONDS = 30
 COOLDOWN_MAX_SECONDS = 3600
+# What store_token writes: the rest of the row (name, config, status...) is left to its owners.
+TOKEN_FIELDS = [
+    "credentials_encrypted",
+    "token_expires_at",
+    "token_refreshed_at",
+    "token_scopes",
+    "refresh_failures",
+    "refresh_cooldown_until",
+    "refresh_queued_at",
+    "updated_at",
+]
 
 
 def _margin() -> timedelta:
@@ -72,6 +84,7 @@ def refresh_token(*, connector_id: Any, force: bool = False, actor: Actor | None
         connector = (
             Connector.objects.select_for_update(of=("self",))
             .select_related("definition", "workspace")
+            .defer("definition__manifest_json")  # most of the row; manifest_for reads it once per process
             .get(pk=connector_id)
         )
         credentials = connector_credentials(connector)
@@ -87,13 +100,14 @@ def refresh_token(*, connector_id: Any, force: bool = False, actor: Actor | None
                 f"{connector.refresh_cooldown_until:%H:%M:%S} UTC.",
                 retry_after=max(1, int((connector.refresh_cooldown_until - now).total_seconds())),
             )
-        if not credentials.get("refresh_token"):
+        # Client-credentials and JWT-bearer schemes (grants.py) mint a new token instead of refreshing one.
+        if not credentials.get("refresh_token") and not auth_scheme_of(connector).mints_tokens:
             if credentials.get("access_token") and not force:
                 return credentials
             raise TokenUnavailable("needs_reauth", "This connector has no refresh token. Re-authorise it.")
         scheme = auth_scheme_of(connector)
         app = oauth_client_for(workspace=connector.workspace, definition=connector.definition, credentials=credentials)
-        if app is None:
+        if app is None and not scheme.mints_tokens:
             raise TokenUnavailable(
                 "token_refresh_failed",
                 f"No OAuth client is configured for {connector.definition.name}: add an OAuth app to the workspace.",
@@ -119,9 +133,15 @@ def refresh_token(*, connector_id: Any, force: bool = False, actor: Actor | None
 
 
 def request_refresh(
-    connector: Connector, scheme: AuthScheme, credentials: dict[str, Any], app: OAuthClient
+    connector: Connector, scheme: AuthScheme, credentials: dict[str, Any], app: OAuthClient | None
 ) -> oauth_client.TokenResponse:
-    """One refresh_token grant at the provider (no locking, no storing: callers decide both)."""
+    """One refresh_token grant at the provider (no locking, no storing: callers decide both); a new token from the
+    stored credentials for schemes that mint their own (client credentials, JWT bearer)."""
+    if scheme.mints_tokens:
+        oauth = oauth_endpoints(scheme, manifest_for(connector.definition), connector.replication_config, credentials)
+        return grants.request_token(oauth, credentials, timeout=settings.PATCHBAY_UPSTREAM_TIMEOUT)
+    if app is None:
+        raise oauth_client.OAuthError("invalid_client", "no OAuth client is configured", None, False)
     return oauth_client.refresh_access_token(
         oauth_endpoints(scheme, manifest_for(connector.definition), connector.replication_config, credentials),
         client_id=app.client_id,
@@ -208,7 +228,7 @@ def store_token(
         connector.status = ConnectorStatus.HEALTHY  # authorised just now: its first status, not a transition
         connector.save()
     else:
-        connector.save()
+        connector.save(update_fields=TOKEN_FIELDS)
         # Fresh tokens from the provider: whatever was wrong (revoked, refused) is over.
         connector_set_status(connector=connector, status=ConnectorStatus.HEALTHY, actor=actor)
     return credentials

@@ -129,7 +129,7 @@ def _form_context(
         "manifest": manifest,
         "schemes": schemes,
         "scheme": scheme,
-        "is_oauth": scheme.is_oauth,
+        "is_oauth": scheme.uses_consent,  # the "Sign in with" flow; client-credentials/JWT schemes take fields
         "name": name,
         "name_errors": by_field.get("name", []),
         "credential_fields": credential_fields,
@@ -140,7 +140,7 @@ def _form_context(
         "has_errors": bool(errors) or bool(message),
         # "Connect <Service>" needs an OAuth client: without one the button says where to add it.
         "oauth_app_configured": oauth_client_for(workspace=membership.workspace, definition=definition) is not None
-        if scheme.is_oauth
+        if scheme.uses_consent
         else True,
     }
 

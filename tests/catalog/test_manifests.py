@@ -82,7 +82,12 @@ def test_auth_schemes_are_complete(slug) -> None:
                 "personal_access_token",
             ):
                 assert prop.get("secret") is True, (slug, scheme["key"], name)
-        if scheme["type"] == "oauth2":
+        grant = (scheme.get("oauth") or {}).get("grant", "authorization_code")
+        if scheme["type"] == "oauth2" and grant != "authorization_code":
+            # Tokens minted from pasted credentials (client credentials, JWT bearer): the token is Patchbay's to keep.
+            assert "access_token" in schema["properties"] and "refresh_token" not in schema["properties"]
+            assert "token_url" in scheme["oauth"] and (grant != "jwt_bearer" or "jwt" in scheme["oauth"])
+        elif scheme["type"] == "oauth2":
             assert {"client_id", "client_secret", "refresh_token", "access_token"} <= set(schema["properties"])
             oauth = scheme["oauth"]
             for key in (

@@ -198,11 +198,11 @@ def test_airbyte_and_our_credential_shapes_are_accepted(manifests, credentials, 
     assert normalised == stored
 
 
-def test_service_account_keys_are_not_accepted_yet(manifests) -> None:
-    from core.errors import InvalidInput
-
-    with pytest.raises(InvalidInput):
-        validate_credentials(manifests[SLUG], {"auth_type": "Service", "credentials_json": '{"type": "x"}'})
+def test_service_account_keys_are_accepted_under_airbytes_names(manifests) -> None:
+    # The JWT-bearer scheme (tests/engine/test_grants.py runs it against the real test authorization server).
+    key = '{"type": "service_account"}'
+    scheme, stored = validate_credentials(manifests[SLUG], {"auth_type": "Service", "credentials_json": key})
+    assert (scheme.key, stored) == ("service_account", {"auth_type": "Service", "service_account_info": key})
 
 
 def test_oauth_block_asks_google_for_an_offline_read_only_grant(manifests) -> None:

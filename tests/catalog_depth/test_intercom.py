@@ -113,7 +113,7 @@ def test_every_reference_operation_exists_under_its_name_and_is_covered_here(man
     ours = {f"{entity}.{action}" for entity, actions in manifest.operations().items() for action in actions}
     assert ours == {f"{c[0]}.{c[1]}" for c in INTERCOM_CASES}, "a manifest operation without a stand-in case here"
     assert RAW["intercom"]["headers"]["Intercom-Version"] == INTERCOM_VERSION
-    assert RAW["intercom"]["version"] == "2.0.0"
+    assert RAW["intercom"]["version"] == "2.0.1"
     reference = reference_operations("intercom")
     if reference is not None:
         assert reference <= ours and ours - reference == EXTRAS

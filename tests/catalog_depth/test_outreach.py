@@ -9,6 +9,7 @@ count; the JSON:API media type in Content-Type and Accept; the OAuth bearer toke
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -99,14 +100,70 @@ def _collection(httpserver, path: str, kind: str, ids: list[int], next_query: st
     return {"data": [_resource(kind, i) for i in ids], "links": links, "meta": {"count": 120}}
 
 
+# The writes an agent most needs, beyond the reference's reads: (entity, action, params, method, path, JSON:API type).
+PROSPECT = {"type": "prospect", "attributes": {"firstName": "Ada", "emails": ["ada@example.com"]}}
+ENROL = {
+    "type": "sequenceState",
+    "relationships": {
+        "prospect": {"data": {"type": "prospect", "id": 12}},
+        "sequence": {"data": {"type": "sequence", "id": 3}},
+        "mailbox": {"data": {"type": "mailbox", "id": 5}},
+    },
+}
+WRITE_CASES: list[tuple[str, str, dict[str, Any], str, str, str]] = [
+    (
+        "accounts",
+        "create",
+        {"data": {"type": "account", "attributes": {"name": "Acme"}}},
+        "POST",
+        "/accounts",
+        "account",
+    ),
+    (
+        "accounts",
+        "update",
+        {"id": 7, "data": {"type": "account", "id": 7, "attributes": {"industry": "Software"}}},
+        "PATCH",
+        "/accounts/7",
+        "account",
+    ),
+    ("prospects", "create", {"data": PROSPECT}, "POST", "/prospects", "prospect"),
+    (
+        "prospects",
+        "update",
+        {"id": "12", "data": {"type": "prospect", "id": 12, "attributes": {"title": "CTO"}}},
+        "PATCH",
+        "/prospects/12",
+        "prospect",
+    ),
+    ("sequence_states", "create", {"data": ENROL}, "POST", "/sequenceStates", "sequenceState"),
+]
+
+
 def test_every_reference_operation_exists_under_its_name_and_is_covered_here(manifests) -> None:
     manifest = manifests[SLUG]
     ours = {f"{entity}.{action}" for entity, actions in manifest.operations().items() for action in actions}
-    assert ours == {f"{c[0]}.{c[1]}" for c in OUTREACH_CASES}, "a manifest operation without a stand-in case here"
+    covered = {f"{c[0]}.{c[1]}" for c in OUTREACH_CASES} | {f"{c[0]}.{c[1]}" for c in WRITE_CASES}
+    assert ours == covered, "a manifest operation without a stand-in case here"
     assert manifest.definition_id == "3490c201-5d95-4783-b600-eaf07a4c7787"
     reference = reference_operations(SLUG)
     if reference is not None:
-        assert reference == ours
+        assert ours - reference == {f"{c[0]}.{c[1]}" for c in WRITE_CASES}
+        assert reference <= ours
+
+
+@pytest.mark.parametrize(
+    ("entity", "action", "params", "method", "path", "kind"), WRITE_CASES, ids=[f"{c[0]}.{c[1]}" for c in WRITE_CASES]
+)
+def test_outreach_write(httpserver, vendor, entity, action, params, method, path, kind) -> None:
+    vendor.answer({"data": _resource(kind, 42)}, status=201 if method == "POST" else 200)
+    result = _run(httpserver, entity, action, params)
+    request = vendor.last
+    assert (request.method, request.path) == (method, "/api/v2" + path)
+    assert request.headers["Content-Type"] == JSONAPI and request.headers["Authorization"] == f"Bearer {ACCESS}"
+    assert json.loads(vendor.bodies[-1]) == {"data": params["data"]}  # the JSON:API document, nothing else
+    assert query_of(request) == {}
+    assert result.result == _resource(kind, 42)
 
 
 @pytest.mark.parametrize(
@@ -233,8 +290,9 @@ def test_oauth_scheme_is_outreachs(manifests) -> None:
     assert oauth.token_url == "https://api.outreach.io/oauth/token"
     assert (oauth.client_auth, oauth.token_body, oauth.scope_separator) == ("body", "form", " ")
     assert {"prospects.read", "accounts.read", "users.read"} <= set(oauth.scopes)
-    # One read scope per resource of every operation here.
-    assert len(oauth.scopes) == len(COLLECTIONS)
+    # One read scope per resource of every operation here, and a write scope per resource written.
+    written = {"accounts.write", "prospects.write", "sequenceStates.write"}
+    assert written <= set(oauth.scopes) and len(oauth.scopes) == len(COLLECTIONS) + len(written)
 
 
 def test_airbytes_credential_shape_is_accepted_as_is(manifests) -> None:

@@ -171,6 +171,7 @@ def test_zohos_bounds_are_enforced_before_any_call(manifests, entity, action, pa
         ({}, "https://www.zohoapis.com"),
         ({"dc_region": "eu"}, "https://www.zohoapis.eu"),
         ({"dc_region": "com.au"}, "https://www.zohoapis.com.au"),
+        ({"dc_region": "uk"}, "https://www.zohoapis.uk"),
         ({"dc_region": "com.cn", "environment": "Production"}, "https://www.zohoapis.com.cn"),
     ],
 )

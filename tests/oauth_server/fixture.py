@@ -9,7 +9,9 @@ What it is
     (migrate + seed + listen on a random free port) takes about a second.
 
     * authorization code grant, PKCE S256 (optional per client; ``plain`` is refused), refresh_token grant,
-      RFC 7009 revocation (``/o/revoke_token/``), introspection (``/o/introspect/``), confidential clients
+      client credentials grant (clients made with ``grant_type="client-credentials"``), RFC 7523 JWT-bearer grant
+      (``add_service_account``: the signature is verified with the account's public key, the audience must be the
+      token URL), RFC 7009 revocation (``/o/revoke_token/``), introspection (``/o/introspect/``), confidential clients
       authenticating with HTTP Basic or in the body (a client can be restricted to one of them).
     * refresh tokens rotate; replaying a rotated-away refresh token revokes the whole token family
       (DOT ``REFRESH_TOKEN_REUSE_PROTECTION = True``, ``REFRESH_TOKEN_GRACE_PERIOD_SECONDS = 0``), so the newest
@@ -17,6 +19,9 @@ What it is
       so two overlapping refreshes with one token give one 200 and one invalid_grant that kills the family (the strict
       provider behaviour Patchbay's refresh lock must avoid). ``slow()`` delays before that lock, so requests overlap.
     * ``GET /api/me`` is a protected resource: 200 JSON with a valid Bearer token, 401 otherwise.
+    * ``/resource/<any path>`` (any method) is a protected resource for catalog manifests: it finds a live access
+      token in any header word or query value, answers ``resource_body`` (config) or 401, and logs where the token
+      was (``token_in``: ``header:Authorization``, ``query:access_token``...) and the path.
     * consent needs a logged-in user: Django's login page, then DOT's approval form. ``consent()`` drives both with
       ``requests`` and returns the redirect to the client's redirect_uri without following it.
     * test switches over HTTP (``/test/...``): request log and counters, injected failures, delays, runtime config.
@@ -65,6 +70,8 @@ Environment variables read by serve.py (the keyword options of ``OAuthTestServer
     OAUTH_TEST_PKCE_REQUIRED           0 (per client: create_client(pkce_required=True))
     OAUTH_TEST_SCOPES                  "read write profile offline_access"
     OAUTH_TEST_ACCEPT_JSON_BODY        1 (token/revoke requests may have JSON bodies: manifests with token_body json)
+    OAUTH_TEST_NEST_TOKEN_RESPONSE     "" (e.g. "data": successful token answers become {"data": {...}})
+    OAUTH_TEST_RESOURCE_BODY           {} - JSON answered by /resource/... to a valid token
     OAUTH_TEST_LOG_LEVEL / _ACCESS_LOG WARNING / off
 """
 
@@ -231,6 +238,8 @@ _OPTION_ENV = {
     "pkce_required": "OAUTH_TEST_PKCE_REQUIRED",
     "scopes": "OAUTH_TEST_SCOPES",
     "accept_json_body": "OAUTH_TEST_ACCEPT_JSON_BODY",
+    "nest_token_response": "OAUTH_TEST_NEST_TOKEN_RESPONSE",
+    "resource_body": "OAUTH_TEST_RESOURCE_BODY",
     "log_level": "OAUTH_TEST_LOG_LEVEL",
 }
 
@@ -269,6 +278,7 @@ class OAuthTestServer:
         self.revoke_url = f"{base_url}/o/revoke_token/"
         self.introspect_url = f"{base_url}/o/introspect/"
         self.me_url = f"{base_url}/api/me"
+        self.resource_url = f"{base_url}/resource"
         self.login_url = f"{base_url}/accounts/login/"
         self.client_id = client_id
         self.client_secret = client_secret
@@ -393,8 +403,9 @@ class OAuthTestServer:
         return self._get("/test/token-requests")["by_grant_type"]
 
     def request_log(self, endpoint: str | None = None) -> list[dict[str, Any]]:
-        """One dict per request to token/revoke/introspect/me: endpoint, method, grant_type, client_id,
-        client_auth (basic|body|none), body_format (form|json), status, injected_failure, at (epoch seconds)."""
+        """One dict per request to token/revoke/introspect/me/resource: endpoint, method, grant_type, client_id,
+        client_auth (basic|body|none), body_format (form|json), status, injected_failure, at (epoch seconds);
+        resource requests have path, token_in and the token's client_id instead of the grant fields."""
         params = {"endpoint": endpoint} if endpoint else {}
         return self._get("/test/requests", **params)["requests"]
 
@@ -439,7 +450,8 @@ class OAuthTestServer:
 
     def configure(self, **changes: Any) -> dict[str, Any]:
         """Change runtime config: access_token_lifetime, rotate_refresh_token, extra_token_fields, drop_token_fields,
-        token_response_format, auto_approve, auto_approve_username, pkce_required, accept_json_body."""
+        token_response_format, auto_approve, auto_approve_username, pkce_required, accept_json_body,
+        nest_token_response, resource_body."""
         return self._post("/test/config", changes)
 
     def config(self) -> dict[str, Any]:
@@ -459,8 +471,10 @@ class OAuthTestServer:
         pkce_required: bool | None = None,
         skip_authorization: bool = False,
         client_type: str = "confidential",
+        grant_type: str = "authorization-code",
     ) -> OAuthClientCredentials:
-        """Register another client. client_auth "basic" or "body" makes the server refuse the other method."""
+        """Register another client. client_auth "basic" or "body" makes the server refuse the other method;
+        grant_type "client-credentials" makes it a client that gets tokens for itself (RFC 6749 4.4)."""
         uris = [redirect_uris] if isinstance(redirect_uris, str) else list(redirect_uris)
         data = self._post(
             "/test/clients",
@@ -470,9 +484,15 @@ class OAuthTestServer:
                 "pkce_required": pkce_required,
                 "skip_authorization": skip_authorization,
                 "client_type": client_type,
+                "grant_type": grant_type,
             },
         )
         return OAuthClientCredentials(data["client_id"], data["client_secret"], tuple(uris), client_auth)
+
+    def add_service_account(self, issuer: str, public_key_pem: str) -> None:
+        """Accept RFC 7523 JWT-bearer assertions from ``issuer`` signed with the matching private key; the audience
+        must be ``token_url``. Assertion claims and the header's kid appear in request_log("token")."""
+        self._post("/test/service-accounts", {"issuer": issuer, "public_key": public_key_pem})
 
     def add_redirect_uri(self, redirect_uri: str) -> None:
         """Register one more redirect URI on the seeded client."""

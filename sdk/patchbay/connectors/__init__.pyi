@@ -8916,6 +8916,10 @@ class OrbConnector(HostedExecutor):
 
 class OutreachAccounts(Entity):
     """Outreach accounts: Accounts (companies) prospected. JSON:API type `account`."""
+    async def create(self, *, data: dict[str, Any]) -> Any:
+        """Create an account. `data` is a JSON:API resource, e.g. {"type": "account", "attributes": {"name": "Acme",
+        "domain": "acme.com"}}.
+        """
     async def get(self, *, id: int | str, include: str | None = None, fields: dict[str, Any] | None = None) -> Any: ...
     async def list(
         self,
@@ -8928,6 +8932,10 @@ class OutreachAccounts(Entity):
         fields: dict[str, Any] | None = None,
         cursor: str | None = None,
     ) -> builtins.list[Record]: ...
+    async def update(self, *, id: int | str, data: dict[str, Any]) -> Any:
+        """Change an account: only the attributes given change, e.g. data = {"type": "account", "id": 7,
+        "attributes": {"industry": "Software"}}.
+        """
 
 class OutreachCallDispositions(Entity):
     """Outreach call_dispositions: Call dispositions (the outcome a caller logs). JSON:API type `callDisposition`."""
@@ -9036,6 +9044,10 @@ class OutreachPersonas(Entity):
 
 class OutreachProspects(Entity):
     """Outreach prospects: Prospects (people). JSON:API type `prospect`."""
+    async def create(self, *, data: dict[str, Any]) -> Any:
+        """Create a prospect, e.g. data = {"type": "prospect", "attributes": {"firstName": "Ada", "emails":
+        ["ada@example.com"]}, "relationships": {"account": {"data": {"type": "account", "id": 7}}}}.
+        """
     async def get(self, *, id: int | str, include: str | None = None, fields: dict[str, Any] | None = None) -> Any: ...
     async def list(
         self,
@@ -9048,11 +9060,20 @@ class OutreachProspects(Entity):
         fields: dict[str, Any] | None = None,
         cursor: str | None = None,
     ) -> builtins.list[Record]: ...
+    async def update(self, *, id: int | str, data: dict[str, Any]) -> Any:
+        """Change a prospect: only the attributes given change, e.g. data = {"type": "prospect", "id": 12,
+        "attributes": {"title": "CTO"}}.
+        """
 
 class OutreachSequenceStates(Entity):
     """Outreach sequence_states: Sequence states (a prospect's progress through a sequence). JSON:API type
     `sequenceState`.
     """
+    async def create(self, *, data: dict[str, Any]) -> Any:
+        """Add a prospect to a sequence, sending from a mailbox: data = {"type": "sequenceState", "relationships":
+        {"prospect": {"data": {"type": "prospect", "id": 12}}, "sequence": {"data": {"type": "sequence", "id": 3}},
+        "mailbox": {"data": {"type": "mailbox", "id": 5}}}}.
+        """
     async def get(self, *, id: int | str, include: str | None = None, fields: dict[str, Any] | None = None) -> Any: ...
     async def list(
         self,

@@ -23,9 +23,11 @@ CONFIG_KEYS = {
     "auto_approve_username": str,
     "pkce_required": bool,
     "accept_json_body": bool,
+    "nest_token_response": str,
+    "resource_body": dict,
 }
 TOKEN_RESPONSE_FORMATS = ("json", "form", "auto")
-ENDPOINTS = ("token", "revoke", "introspect", "me")
+ENDPOINTS = ("token", "revoke", "introspect", "me", "resource")
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -50,6 +52,10 @@ def startup_config() -> dict[str, Any]:
         "auto_approve_username": os.environ.get("OAUTH_TEST_USERNAME") or "alice",
         "pkce_required": _env_bool("OAUTH_TEST_PKCE_REQUIRED", False),
         "accept_json_body": _env_bool("OAUTH_TEST_ACCEPT_JSON_BODY", True),
+        # "data": successful token answers are wrapped as {"data": {...}} (a nested token style); "" for none.
+        "nest_token_response": os.environ.get("OAUTH_TEST_NEST_TOKEN_RESPONSE") or "",
+        # What /resource/<anything> answers with a valid token (a vendor's success shape: Slack's {"ok": true}).
+        "resource_body": json.loads(os.environ.get("OAUTH_TEST_RESOURCE_BODY") or "{}"),
     }
 
 
@@ -63,6 +69,8 @@ class Control:
         self._delays_ms: dict[str, int] = {}
         # client_id -> {"client_auth": "any" | "basic" | "body", "pkce_required": bool | None}
         self._clients: dict[str, dict[str, Any]] = {}
+        # issuer -> PEM public key of a service account (RFC 7523 assertions)
+        self._service_accounts: dict[str, str] = {}
 
     # Runtime config ---------------------------------------------------------------------------------------------
 
@@ -102,6 +110,14 @@ class Control:
             raise ValueError("client_auth must be any, basic or body")
         with self._lock:
             self._clients[client_id] = {"client_auth": client_auth, "pkce_required": pkce_required}
+
+    def register_service_account(self, issuer: str, public_key: str) -> None:
+        with self._lock:
+            self._service_accounts[issuer] = public_key
+
+    def service_account_key(self, issuer: str) -> str | None:
+        with self._lock:
+            return self._service_accounts.get(issuer)
 
     def client_auth(self, client_id: str) -> str:
         with self._lock:

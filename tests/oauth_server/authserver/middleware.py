@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import unquote_plus, urlencode
 
 from authserver.control import control
+from authserver.views import JWT_BEARER, jwt_bearer_token
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 
 ENDPOINT_PATHS = {
@@ -20,6 +21,8 @@ ENDPOINT_PATHS = {
     "/o/introspect/": "introspect",
     "/api/me": "me",
 }
+# Any path under it is a protected resource that finds the access token wherever a manifest's apply rule put it.
+RESOURCE_PREFIX = "/resource/"
 CLIENT_AUTH_ENDPOINTS = ("token", "revoke", "introspect")
 PASSED_THROUGH_HEADERS = ("Cache-Control", "Pragma", "WWW-Authenticate")
 # Token and revocation requests are handled one at a time. DOT, when two refreshes with the same token overlap,
@@ -36,6 +39,8 @@ class TestControlMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         endpoint = ENDPOINT_PATHS.get(request.path)
+        if endpoint is None and request.path.startswith(RESOURCE_PREFIX):
+            endpoint = "resource"
         if endpoint is None:
             return self.get_response(request)
 
@@ -51,6 +56,9 @@ class TestControlMiddleware:
         failure = control.take_failure(endpoint)
         if failure is not None:
             response: HttpResponse = _failure_response(failure)
+        elif endpoint == "token" and request.POST.get("grant_type") == JWT_BEARER:
+            with TOKEN_STATE_LOCK:
+                response = jwt_bearer_token(request)
         elif endpoint in SERIALISED_ENDPOINTS:
             with TOKEN_STATE_LOCK:
                 response = self.get_response(request)
@@ -58,7 +66,12 @@ class TestControlMiddleware:
             response = self.get_response(request)
         if endpoint == "token" and failure is None:
             response = _shape_token_response(request, response)
-        control.finish(entry, response.status_code, injected_failure=failure is not None)
+        control.finish(
+            entry,
+            response.status_code,
+            injected_failure=failure is not None,
+            **getattr(request, "test_log_details", {}),
+        )
         return response
 
 
@@ -122,6 +135,9 @@ def _shape_token_response(request: HttpRequest, response: HttpResponse) -> HttpR
         base_url = request.build_absolute_uri("/").rstrip("/")
         for field, value in control.get("extra_token_fields").items():
             data[field] = value.replace("{base_url}", base_url) if isinstance(value, str) else value
+        nest = control.get("nest_token_response")
+        if nest:
+            data = {nest: data}
 
     response_format = control.get("token_response_format")
     # "auto" answers like GitHub: form-encoded unless the client asks for JSON.

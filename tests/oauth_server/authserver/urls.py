@@ -14,6 +14,7 @@ urlpatterns = [
     path("o/", include((oauth_patterns, "oauth2_provider"))),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("api/me", views.me),
+    path("resource/<path:rest>", views.resource),
     path("test/health", views.health),
     path("test/token-requests", views.token_requests),
     path("test/requests", views.requests_log),
@@ -22,6 +23,7 @@ urlpatterns = [
     path("test/config", views.config),
     path("test/reset", views.reset),
     path("test/clients", views.clients),
+    path("test/service-accounts", views.service_accounts),
     path("test/expire-access-tokens", views.expire_access_tokens),
     path("test/revoke-all", views.revoke_all),
 ]

@@ -62,6 +62,124 @@ def me(request: HttpRequest) -> HttpResponse:
     )
 
 
+GRANT_TYPES = ("authorization-code", "client-credentials")
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+JWT_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]
+
+
+@csrf_exempt
+def service_accounts(request: HttpRequest) -> HttpResponse:
+    """POST {issuer, public_key}: a service account whose RFC 7523 assertions (iss = issuer) are verified with this
+    PEM public key. Its tokens belong to an application named after the issuer (client_id = issuer)."""
+    if request.method != "POST":
+        return _bad_request("POST only")
+    try:
+        data = _json_body(request)
+        issuer, public_key = str(data["issuer"]), str(data["public_key"])
+    except (ValueError, KeyError) as exc:
+        return _bad_request(f"issuer and public_key are required ({exc})")
+    Application = get_application_model()
+    Application.objects.update_or_create(
+        client_id=issuer,
+        defaults={
+            "name": f"service account {issuer}",
+            "client_type": Application.CLIENT_CONFIDENTIAL,
+            "authorization_grant_type": "client-credentials",
+            "redirect_uris": "",
+        },
+    )
+    control.register_service_account(issuer, public_key)
+    return JsonResponse({"issuer": issuer}, status=201)
+
+
+def jwt_bearer_token(request: HttpRequest) -> HttpResponse:
+    """The RFC 7523 grant: verify the assertion's signature with the registered key, its audience (this token
+    endpoint), expiry and lifetime; answer a standard token response. Claims are noted in the request log."""
+    import jwt  # PyJWT, installed with Patchbay's requirements
+
+    def refuse(description: str) -> JsonResponse:
+        request.test_log_details = {"assertion_error": description}  # type: ignore[attr-defined]
+        return JsonResponse({"error": "invalid_grant", "error_description": description}, status=400)
+
+    assertion = request.POST.get("assertion") or ""
+    try:
+        unverified = jwt.decode(assertion, options={"verify_signature": False})
+        header = jwt.get_unverified_header(assertion)
+    except jwt.PyJWTError:
+        return refuse("the assertion is not a JWT")
+    issuer = unverified.get("iss")
+    public_key = control.service_account_key(issuer) if isinstance(issuer, str) else None
+    if public_key is None:
+        return refuse("unknown issuer")
+    token_url = request.build_absolute_uri("/o/token/")
+    try:
+        claims = jwt.decode(
+            assertion,
+            public_key,
+            algorithms=JWT_ALGORITHMS,
+            audience=token_url,
+            options={"require": ["iss", "aud", "exp", "iat"]},
+        )
+    except jwt.PyJWTError as exc:
+        return refuse(f"assertion rejected: {exc}")
+    if claims["exp"] - claims["iat"] > 3600:
+        return refuse("the assertion may live one hour at most")
+    request.test_log_details = {"assertion_claims": claims, "assertion_kid": header.get("kid")}  # type: ignore[attr-defined]
+    lifetime = control.get("access_token_lifetime")
+    application = get_application_model().objects.get(client_id=issuer)
+    access_token = get_access_token_model().objects.create(
+        user=None,
+        application=application,
+        token=generate_client_secret(),
+        expires=timezone.now() + timedelta(seconds=lifetime),
+        scope=str(claims.get("scope") or "read"),
+    )
+    return JsonResponse(
+        {
+            "access_token": access_token.token,
+            "expires_in": lifetime,
+            "token_type": "Bearer",
+            "scope": access_token.scope,
+        }
+    )
+
+
+def _token_candidates(request: HttpRequest) -> list[tuple[str, str]]:
+    """(where, value) for every header word and query value: a manifest may put the token in any of them
+    (`Authorization: Bearer x`, `X-Shopify-Access-Token: x`, `Authorization: Zoho-oauthtoken x`, `?access_token=x`)."""
+    found: list[tuple[str, str]] = []
+    for key, value in request.META.items():
+        if key.startswith("HTTP_") and isinstance(value, str):
+            name = key[5:].replace("_", "-").title()
+            found += [(f"header:{name}", word) for word in value.split()]
+    for key, values in request.GET.lists():
+        found += [(f"query:{key}", value) for value in values]
+    return found
+
+
+@csrf_exempt
+def resource(request: HttpRequest, rest: str) -> HttpResponse:
+    """Any path: 200 with the configured body when a live access token is in a header or the query, else 401.
+    The request log notes where the token was (`token_in`) and whose client issued it."""
+    now = timezone.now()
+    AccessToken = get_access_token_model()
+    for where, candidate in _token_candidates(request):
+        if len(candidate) < 8:
+            continue
+        token = AccessToken.objects.filter(token=candidate, expires__gt=now).select_related("application").first()
+        if token is not None:
+            request.test_log_details = {  # type: ignore[attr-defined]
+                "path": request.path,
+                "token_in": where,
+                "client_id": token.application.client_id,
+            }
+            return JsonResponse(control.get("resource_body"))
+    request.test_log_details = {"path": request.path, "token_in": None}  # type: ignore[attr-defined]
+    response = JsonResponse({"error": "invalid_token"}, status=401)
+    response["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    return response
+
+
 def health(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"ok": True})
 
@@ -175,7 +293,10 @@ def create_client(
     client_id: str | None = None,
     client_secret: str | None = None,
     name: str = "test client",
+    grant_type: str = "authorization-code",
 ) -> dict[str, Any]:
+    if grant_type not in GRANT_TYPES:
+        raise ValueError(f"grant_type must be one of {GRANT_TYPES}")
     if not redirect_uris or not all(isinstance(uri, str) for uri in redirect_uris):
         raise ValueError("redirect_uris must be a non-empty list of strings")
     Application = get_application_model()
@@ -188,7 +309,8 @@ def create_client(
             "name": name,
             "client_type": client_type,
             "client_secret": plaintext_secret,
-            "authorization_grant_type": Application.GRANT_AUTHORIZATION_CODE,
+            # "client-credentials": the client gets tokens for itself (RFC 6749 4.4), no user and no refresh token.
+            "authorization_grant_type": grant_type,
             "redirect_uris": " ".join(redirect_uris),
             "skip_authorization": skip_authorization,
         },
