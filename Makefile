@@ -8,11 +8,14 @@ STAMP := $(VENV)/.installed
 AIRBYTE_VENV := .venv-airbyte
 AIRBYTE_REQUIREMENTS := tests/airbyte/requirements.txt
 AIRBYTE_STAMP := $(AIRBYTE_VENV)/.installed
+# Benchmarks only: Airbyte's in-process Stripe connector for bench/execute_overhead.py's third column.
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint setup migrate worker beat bench browser clean sdk airbyte-sdk
+.PHONY: run test lint setup migrate worker beat bench bench-venv browser clean sdk airbyte-sdk
 
 $(STAMP): requirements.txt sdk/pyproject.toml
 	@echo "==> Creating virtualenv and installing requirements (first run takes a minute)"
@@ -33,6 +36,14 @@ $(AIRBYTE_STAMP): $(AIRBYTE_REQUIREMENTS)
 	  || echo "    Airbyte's SDK could not be installed: tests/airbyte/test_airbyte_sdk.py will skip (or fail in CI)"
 
 airbyte-sdk: $(AIRBYTE_STAMP)
+
+$(BENCH_STAMP): bench/requirements.txt
+	@echo "==> Creating $(BENCH_VENV) with Airbyte's Stripe connector for the benchmark"
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	@($(BENCH_VENV)/bin/python -m pip install --quiet -r bench/requirements.txt && touch $(BENCH_STAMP)) \
+	  || echo "    airbyte-agent-stripe could not be installed: the benchmark skips its column"
+
+bench-venv: $(BENCH_STAMP)
 
 migrate: setup
 	@echo "==> Migrating the database and loading the connector catalog"
@@ -74,11 +85,11 @@ worker: migrate
 beat: migrate
 	@$(VENV)/bin/celery -A config beat -l info
 
-bench: migrate
+bench: migrate bench-venv
 	@$(PY) bench/execute_overhead.py
 
 sdk: setup
 	@$(PY) manage.py generate_sdk
 
 clean:
-	rm -rf $(VENV) $(AIRBYTE_VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(AIRBYTE_VENV) $(BENCH_VENV) .pytest_cache .ruff_cache

@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -27,6 +28,7 @@ from _common import (  # noqa: E402
     database_url,
     free_port,
     manage,
+    percentile,
     run_concurrent,
     run_sequential,
     start_stub,
@@ -116,7 +118,10 @@ def prepare(database: str, n: int, concurrency: int) -> tuple[dict[str, str], st
         "DJANGO_LOG_LEVEL": "WARNING",
         "PATCHBAY_CATALOG_OVERRIDES": json.dumps({"stripe": {"base_url": stub_url}}),
     }
-    env.pop("REDIS_URL", None)
+    # Redis is there for what a deployment uses it for besides the broker (the API-key cache's change broadcast);
+    # the in-process path still runs tasks in the request: no broker.
+    env["REDIS_URL"] = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+    env["CELERY_BROKER_URL"] = env["CELERY_RESULT_BACKEND"] = ""
     print(f"==> database {env['DATABASE_URL'].split('@')[-1]}, upstream stub {stub_url}", flush=True)
     manage(env, "migrate", "-v", "0")
     key, connector_id = manage(env, "shell", "-c", SETUP).strip().splitlines()[-1].split()
@@ -132,6 +137,39 @@ def prepare(database: str, n: int, concurrency: int) -> tuple[dict[str, str], st
     return env, key, connector_id, results
 
 
+BENCH_VENV = ROOT / ".venv-bench"  # `make bench-venv`: airbyte-agent-stripe, kept out of Patchbay's own venv
+
+
+def measure_airbyte(stub_url: str, n: int, concurrency: int, results: dict) -> None:
+    """Airbyte's in-process Stripe connector against the same stub, in the bench venv (bench/airbyte_stripe_driver.py).
+    Its added latency is over direct calls interleaved in that same process."""
+    python = BENCH_VENV / "bin" / "python"
+    if not python.exists():
+        print("  airbyte in-process          skipped: no .venv-bench (run `make bench-venv`)", flush=True)
+        return
+    driver = Path(__file__).resolve().parent / "airbyte_stripe_driver.py"
+    out = subprocess.run(
+        [str(python), str(driver), stub_url, str(n), str(concurrency)], capture_output=True, text=True, check=False
+    )
+    if out.returncode:
+        print(f"  airbyte in-process          failed:\n{out.stderr[-2000:]}", flush=True)
+        return
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    seq = {"p50": statistics.median(data["airbyte"]), "p99": percentile(data["airbyte"], 99)}
+    own_direct = {"p50": statistics.median(data["direct"]), "p99": percentile(data["direct"], 99)}
+    results["airbyte in-process (stripe)"] = {
+        "sequential": seq,
+        "concurrent": {"rps": data["airbyte_rps"]},
+        "direct": own_direct,
+    }
+    print(
+        f"  {'airbyte in-process (stripe)':<28} seq p50 {seq['p50']:7.2f} ms  p99 {seq['p99']:7.2f} ms  | "
+        f"{concurrency} asyncio tasks {data['airbyte_rps']:7.1f} req/s   (direct in its process: p50 "
+        f"{own_direct['p50']:.2f} ms)",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=500)
@@ -139,9 +177,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
     parser.add_argument("--skip-celery", action="store_true")
+    parser.add_argument("--skip-airbyte", action="store_true")
     args = parser.parse_args()
 
     env, key, connector_id, results = prepare("patchbay_bench", args.n, args.concurrency)
+    if not args.skip_airbyte:
+        stub_url = json.loads(env["PATCHBAY_CATALOG_OVERRIDES"])["stripe"]["base_url"]
+        measure_airbyte(stub_url, args.n, args.concurrency, results)
 
     def through(port: int):
         s = requests.Session()
@@ -165,8 +207,8 @@ def main() -> None:
         gunicorn.wait(10)
 
     if not args.skip_celery:
-        redis = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
-        celery_env = {**env, "REDIS_URL": redis}
+        redis = env["REDIS_URL"]
+        celery_env = {**env, "CELERY_BROKER_URL": redis, "CELERY_RESULT_BACKEND": redis}
         worker = start_worker(celery_env)
         port = free_port()
         gunicorn = start_gunicorn(celery_env, port, args.workers, args.threads)
@@ -180,16 +222,29 @@ def main() -> None:
 
     direct = results["direct requests"]
     print("\n==> added latency over the direct call (p50, sequential) and throughput (concurrent)")
+    added: dict[str, float] = {}
     for label, row in results.items():
         if label == "direct requests":
             continue
-        added = row["sequential"]["p50"] - direct["sequential"]["p50"]
-        ratio = row["sequential"]["p50"] / direct["sequential"]["p50"]
+        base = row.get("direct", direct["sequential"])
+        added[label] = row["sequential"]["p50"] - base["p50"]
+        ratio = row["sequential"]["p50"] / base["p50"]
         print(
-            f"  {label:<28} +{added:6.2f} ms p50  (x{ratio:4.1f})   "
-            f"+{row['sequential']['p99'] - direct['sequential']['p99']:6.2f} ms p99   "
-            f"{row['concurrent']['rps']:7.1f} executes/s"
+            f"  {label:<28} +{added[label]:6.2f} ms p50  (x{ratio:4.1f})   "
+            f"+{row['sequential']['p99'] - base['p99']:6.2f} ms p99   "
+            f"{row['concurrent']['rps']:7.1f} executes/s  ({row['concurrent']['rps'] / direct['concurrent']['rps']:.2f}"
+            " of direct)"
         )
+    print("\n==> issue 18 targets")
+    in_process, celery = added.get("patchbay, in-process tasks"), added.get("patchbay, celery + redis")
+    airbyte = added.get("airbyte in-process (stripe)")
+    if in_process is not None and airbyte is not None:
+        print(f"  in-process added / airbyte added   {in_process:.2f} / {airbyte:.2f} ms  (target: at most 2x)")
+    if in_process is not None:
+        share = results["patchbay, in-process tasks"]["concurrent"]["rps"] / direct["concurrent"]["rps"]
+        print(f"  gunicorn throughput / direct       {share:.2f}  (target: at least 0.25)")
+    if in_process is not None and celery is not None:
+        print(f"  celery path over in-process        +{celery - in_process:.2f} ms p50  (target: at most 8 ms)")
 
 
 if __name__ == "__main__":

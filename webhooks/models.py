@@ -38,7 +38,10 @@ class WebhookEndpoint(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["workspace", "enabled"], name="webhook_ws_enabled_idx")]
+        indexes = [
+            models.Index(fields=["workspace", "enabled"], name="webhook_ws_enabled_idx"),
+            models.Index(fields=["workspace", "-created_at"], name="webhook_ws_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.url
@@ -99,6 +102,7 @@ class WebhookAttempt(models.Model):
 
     class Meta:
         ordering = ["-attempted_at", "-id"]
+        indexes = [models.Index(fields=["message", "-attempted_at", "-id"], name="webhook_attempt_msg_idx")]
 
     def __str__(self) -> str:
         return f"{self.status_code or self.error}"

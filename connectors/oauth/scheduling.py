@@ -1,7 +1,8 @@
 """Which connectors are due for a token refresh or a credentials re-check (read-only queries for beat).
 
 Refreshes are scheduled from each token's expiry: beat asks, via the index on token_expires_at, for the tokens
-that expire within the refresh margin plus two sweep intervals, and queues one task each. Nothing else is read.
+that expire within the refresh margin plus two sweep intervals, and queues them in batches (tasks.py). Nothing
+else is read.
 (Per-token Celery ETA tasks were the alternative; workers hold those in memory and Redis redelivers them after
 its visibility timeout, so long ETAs are a known Celery trap.)
 """
