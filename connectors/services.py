@@ -151,6 +151,10 @@ def connector_update(
     return connector
 
 
+def _required_fields(scheme: AuthScheme | None) -> list[str]:
+    return list((scheme.credentials_schema or {}).get("required") or []) if scheme is not None else []
+
+
 def _apply_update(
     connector: Connector,
     manifest: Manifest,
@@ -188,8 +192,12 @@ def _apply_update(
         if scheme is not None:  # Airbyte's names (`token`) replace the stored field they stand for
             credentials = canonical_credentials(scheme, credentials)
         merged = {**stored, **{k: v for k, v in credentials.items() if v not in (None, "")}}
+        # What the connector never held (the OAuth app's client id, when the workspace's app made it) stays optional.
+        never_held = {name for name in _required_fields(scheme) if stored.get(name) in (None, "")}
         try:
-            _, creds = validate_credentials(manifest, merged, requested_scheme=connector.auth_scheme)
+            _, creds = validate_credentials(
+                manifest, merged, requested_scheme=connector.auth_scheme, missing_ok=never_held
+            )
             if creds != stored:
                 connector.credentials_encrypted = crypto.encrypt_json(creds)
                 connector.refresh_failures, connector.refresh_cooldown_until = 0, None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -244,9 +244,15 @@ def misplaced_config_errors(manifest: Manifest, keys: Iterable[str], *, where: s
 
 
 def validate_credentials(
-    manifest: Manifest, credentials: dict[str, Any], *, requested_scheme: str | None = None
+    manifest: Manifest,
+    credentials: dict[str, Any],
+    *,
+    requested_scheme: str | None = None,
+    missing_ok: Collection[str] = (),
 ) -> tuple[AuthScheme, dict[str, Any]]:
-    """Returns (scheme, normalised credentials) or raises InvalidInput with every field error."""
+    """Returns (scheme, normalised credentials) or raises InvalidInput with every field error. `missing_ok`: fields
+    that may stay missing (an update must not demand what the connector never had, such as the client id of an
+    OAuth connector whose workspace app holds it)."""
     if not isinstance(credentials, dict):
         raise InvalidInput("Invalid credentials.", [FieldError("credentials", "Expected object.", "invalid_type")])
     misplaced = misplaced_config_errors(manifest, credentials, where="credentials")
@@ -257,7 +263,13 @@ def validate_credentials(
     if conflicts:
         raise InvalidInput(f'Invalid credentials for auth scheme "{scheme.title}".', conflicts)
     normalised = normalise_credentials(scheme, canonical_credentials(scheme, credentials))
-    errors = _as_sent(schema_errors(scheme.credentials_schema, normalised, prefix="credentials"), scheme, credentials)
+    errors = [
+        e
+        for e in _as_sent(
+            schema_errors(scheme.credentials_schema, normalised, prefix="credentials"), scheme, credentials
+        )
+        if not (e.error_code == "required" and e.field.removeprefix("credentials.") in missing_ok)
+    ]
     if errors:
         raise InvalidInput(f'Invalid credentials for auth scheme "{scheme.title}".', errors)
     return scheme, normalised

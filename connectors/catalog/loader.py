@@ -20,6 +20,9 @@ from django.conf import settings
 from jsonschema import Draft202012Validator
 
 from .manifest import (
+    CLAIM_FILTERS,
+    CLAIM_PLACEHOLDER,
+    FINGERPRINT,
     Action,
     ApplyRule,
     AuthScheme,
@@ -82,6 +85,7 @@ def _check_semantics(data: dict[str, Any], *, path: Path | str) -> None:
         raise ManifestError(f"{path}: $.auth_schemes: scheme keys must be unique, got {keys}")
     for index, scheme in enumerate(data["auth_schemes"]):
         _check_credential_aliases(scheme, where=f"{path}: $.auth_schemes[{index}].credential_aliases")
+        _check_claims(scheme, where=f"{path}: $.auth_schemes[{index}].apply")
     _check_aliases(data["entities"], path=path)
     _check_config_aliases(data.get("config_schema") or {}, path=path)
     built = build_manifest(data)
@@ -99,6 +103,25 @@ def _check_credential_aliases(scheme: Mapping[str, Any], *, where: str) -> None:
             raise ManifestError(f"{where}.{alias}: {target!r} is not a credential field of this scheme")
         if alias in fields:
             raise ManifestError(f"{where}.{alias}: an alias may not be a credential field's own name")
+
+
+def _check_claims(scheme: Mapping[str, Any], *, where: str) -> None:
+    """A `jwt` rule's claim templates use known filters, and its private key is a credential field."""
+    fields = set(scheme["credentials_schema"].get("properties") or {})
+    for index, rule in enumerate(scheme["apply"]):
+        spec = rule.get("jwt") if rule["type"] == "jwt" else None
+        if spec is None:
+            continue
+        if spec.get("private_key", "private_key") not in fields:
+            raise ManifestError(f"{where}[{index}].jwt.private_key: not a credential field of this scheme")
+        for claim, template in (spec.get("claims") or {}).items():
+            for match in CLAIM_PLACEHOLDER.finditer(template):
+                unknown = [f for f in match.group(2).split("|")[1:] if f not in CLAIM_FILTERS]
+                if unknown:
+                    raise ManifestError(f"{where}[{index}].jwt.claims.{claim}: unknown filter {unknown[0]!r}")
+                name = match.group(1)
+                if not name.startswith("config.") and name != FINGERPRINT and name not in fields:
+                    raise ManifestError(f"{where}[{index}].jwt.claims.{claim}: {{{name}}} is not a credential field")
 
 
 def _check_config_aliases(schema: Mapping[str, Any], *, path: Path | str) -> None:
@@ -267,12 +290,25 @@ def _auth_scheme(data: Mapping[str, Any], overrides: Mapping[str, Any]) -> AuthS
         title=data["title"],
         type=data["type"],
         credentials_schema=data["credentials_schema"],
-        apply=tuple(ApplyRule(**_known(ApplyRule, rule)) for rule in data["apply"]),
+        apply=tuple(_apply_rule(rule) for rule in data["apply"]),
         description=data.get("description", ""),
         base_url=_overridden_url(data, overrides),
         oauth=build_oauth_spec(data["oauth"], overrides) if data.get("oauth") else None,
         credential_aliases=MappingProxyType(dict(data.get("credential_aliases") or {})),
     )
+
+
+def _apply_rule(data: Mapping[str, Any]) -> ApplyRule:
+    values = _known(ApplyRule, data)
+    if values.get("jwt") is not None:
+        values["jwt"] = _jwt_spec(values["jwt"])
+    return ApplyRule(**values)
+
+
+def _jwt_spec(data: Mapping[str, Any]) -> JwtSpec:
+    values = _known(JwtSpec, data)
+    values["claims"] = MappingProxyType(dict(values.get("claims") or {}))
+    return JwtSpec(**values)
 
 
 def build_oauth_spec(data: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> OAuthSpec:
@@ -285,9 +321,7 @@ def build_oauth_spec(data: Mapping[str, Any], overrides: Mapping[str, Any] | Non
     values["authorize_params"] = MappingProxyType(dict(values.get("authorize_params") or {}))
     values["token_response_fields"] = tuple(values.get("token_response_fields") or ())
     if values.get("jwt") is not None:
-        jwt = _known(JwtSpec, values["jwt"])
-        jwt["claims"] = MappingProxyType(dict(jwt.get("claims") or {}))
-        values["jwt"] = JwtSpec(**jwt)
+        values["jwt"] = _jwt_spec(values["jwt"])
     return OAuthSpec(**values)
 
 
@@ -321,6 +355,7 @@ def _action(entity: str, name: str, data: Mapping[str, Any], overrides: Mapping[
         defaults=data.get("defaults") or {},
         aliases=tuple(data.get("aliases") or ()),
         response=data.get("response", "json"),
+        result_headers=MappingProxyType(dict(data.get("result_headers") or {})),
     )
 
 

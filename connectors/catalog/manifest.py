@@ -75,16 +75,33 @@ class UnknownAuthScheme(LookupError):
         return self.message
 
 
+# A claim template of a `jwt` apply rule: `{name}` or `{name|filter|...}`; a name is a credential field,
+# `config.NAME` or `public_key_fingerprint` (docs/catalog.md, "Apply styles").
+CLAIM_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\-]*)((?:\|[a-z_]+)*)\}")
+# upper / lower: change case; first_label: the text before the first dot (an account locator without its region).
+CLAIM_FILTERS = frozenset({"upper", "lower", "first_label"})
+FINGERPRINT = "public_key_fingerprint"
+
+
 @dataclass(frozen=True, slots=True)
 class ApplyRule:
-    """How credentials go on a request: bearer, header, basic or query (docs/catalog.md, "Apply styles")."""
+    """How credentials go on a request: bearer, header, basic, query or jwt (docs/catalog.md, "Apply styles")."""
 
     type: str
     field: str = "access_token"  # bearer: the credential holding the token
-    name: str = ""  # header / query: its name
+    name: str = ""  # header / query: its name (jwt: the header, default Authorization)
     value: str = ""  # header / query: a template over credential fields
     username: str = ""  # basic: template
     password: str = ""  # basic: template
+    prefix: str = "Bearer "  # jwt: what goes before the signed token in the header
+    jwt: JwtSpec | None = None  # jwt: how the token is signed (private_key, algorithm, lifetime, claims, key_id)
+
+    def claim_fields(self) -> list[str]:
+        """jwt: the credential fields the claim templates read (not config.* nor the computed fingerprint)."""
+        if self.jwt is None:
+            return []
+        names = [m.group(1) for t in self.jwt.claims.values() for m in CLAIM_PLACEHOLDER.finditer(t)]
+        return [n for n in names if not n.startswith("config.") and n != FINGERPRINT]
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +240,9 @@ class Action:
     defaults: dict[str, Any] = field(default_factory=dict)
     aliases: tuple[str, ...] = ()  # other names of this action: `name` (same entity) or `entity.name`
     response: str = "json"  # json | binary: a successful answer's body is file content, not JSON
+    # An answer without a body (LinkedIn's 201 with the new id in `x-restli-id`): the result is these response headers,
+    # as {result field: header name}.
+    result_headers: Mapping[str, str] = field(default_factory=_empty)
 
     @property
     def body_kind(self) -> str:

@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+import hashlib
+import re
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.catalog.manifest import ApplyRule, AuthScheme, Manifest, UnknownAuthScheme
+import jwt
+from cryptography.hazmat.primitives import serialization
+
+from connectors.catalog.manifest import (
+    CLAIM_PLACEHOLDER,
+    FINGERPRINT,
+    ApplyRule,
+    AuthScheme,
+    JwtSpec,
+    Manifest,
+    UnknownAuthScheme,
+)
 from connectors.catalog.templates import placeholders
 from core.errors import OperationInputError
 
@@ -46,6 +60,8 @@ def fields_used(scheme: AuthScheme) -> list[str]:
     for rule in scheme.apply:
         if rule.type == "bearer":
             names.append(rule.field)
+        if rule.jwt is not None:
+            names += [rule.jwt.private_key, *rule.claim_fields()]
         for template in (rule.value, rule.username, rule.password):
             names.extend(placeholders(template))
     return names
@@ -53,7 +69,11 @@ def fields_used(scheme: AuthScheme) -> list[str]:
 
 def _secret_field_values(scheme: AuthScheme, credentials: dict[str, Any]) -> list[str]:
     props = scheme.credential_properties
-    names = set(fields_used(scheme)) | {n for n, p in props.items() if isinstance(p, dict) and p.get("secret")}
+    # A JWT's claims are signed, not sent as they are: the user name in them is not a secret unless declared one.
+    claims_only = {n for rule in scheme.apply for n in rule.claim_fields()}
+    names = (set(fields_used(scheme)) - claims_only) | {
+        n for n, p in props.items() if isinstance(p, dict) and p.get("secret")
+    }
     # Unknown fields may be secrets too: anything not declared non-secret is treated as one.
     names |= {n for n in credentials if n not in props}
     return secret_values({n: credentials[n] for n in names if n in credentials})
@@ -102,8 +122,9 @@ def header_fields(scheme: AuthScheme) -> set[str]:
 
 
 def header_errors(scheme: AuthScheme, credentials: dict[str, Any]) -> list[dict[str, str]]:
-    """Field errors for credentials that could never be sent: refuse them when they are stored, not on each call."""
-    return [
+    """Field errors for credentials that could never be sent: refuse them when they are stored, not on each call.
+    Values no HTTP header can carry, and private keys a `jwt` rule cannot read."""
+    errors = [
         {
             "field": f"credentials.{name}",
             "message": f"Cannot be sent in an HTTP header: {HEADER_UNSAFE}.",
@@ -112,23 +133,32 @@ def header_errors(scheme: AuthScheme, credentials: dict[str, Any]) -> list[dict[
         for name in sorted(header_fields(scheme))
         if isinstance(credentials.get(name), str) and not header_safe(credentials[name])
     ]
+    for rule in scheme.apply:
+        if rule.jwt is not None and credentials.get(rule.jwt.private_key) not in (None, ""):
+            try:
+                private_key(credentials, rule.jwt.private_key)
+            except OperationInputError as exc:
+                errors += exc.errors
+    return errors
 
 
 # --- Apply styles: each puts its credential on the request and returns the forms of it worth scrubbing ------------
 
+Style = Callable[[ApplyRule, dict[str, Any], Mapping[str, Any], AppliedAuth], list[str]]
 
-def _bearer(rule: ApplyRule, credentials: dict[str, Any], out: AppliedAuth) -> list[str]:
+
+def _bearer(rule: ApplyRule, credentials: dict[str, Any], config: Mapping[str, Any], out: AppliedAuth) -> list[str]:
     token = _value(credentials, "{" + rule.field + "}", "bearer token")
     out.headers["Authorization"] = f"Bearer {token}"
     return []
 
 
-def _header(rule: ApplyRule, credentials: dict[str, Any], out: AppliedAuth) -> list[str]:
+def _header(rule: ApplyRule, credentials: dict[str, Any], config: Mapping[str, Any], out: AppliedAuth) -> list[str]:
     out.headers[rule.name] = _value(credentials, rule.value, f"header {rule.name}")
     return [out.headers[rule.name]]
 
 
-def _basic(rule: ApplyRule, credentials: dict[str, Any], out: AppliedAuth) -> list[str]:
+def _basic(rule: ApplyRule, credentials: dict[str, Any], config: Mapping[str, Any], out: AppliedAuth) -> list[str]:
     username = _value(credentials, rule.username, "basic auth username", header=False)
     password = _value(credentials, rule.password, "basic auth password", header=False)
     encoded = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
@@ -136,26 +166,131 @@ def _basic(rule: ApplyRule, credentials: dict[str, Any], out: AppliedAuth) -> li
     return [encoded, f"{username}:{password}"]
 
 
-def _query(rule: ApplyRule, credentials: dict[str, Any], out: AppliedAuth) -> list[str]:
+def _query(rule: ApplyRule, credentials: dict[str, Any], config: Mapping[str, Any], out: AppliedAuth) -> list[str]:
     out.query[rule.name] = _value(credentials, rule.value, f"query parameter {rule.name}", header=False)
     return [out.query[rule.name]]
 
 
-APPLY_STYLES: dict[str, Callable[[ApplyRule, dict[str, Any], AppliedAuth], list[str]]] = {
+def _jwt(rule: ApplyRule, credentials: dict[str, Any], config: Mapping[str, Any], out: AppliedAuth) -> list[str]:
+    """A JWT signed here for this call with the credential's private key (Snowflake's KEYPAIR_JWT): no token
+    endpoint, nothing stored. Claims are the rule's templates plus iat and exp."""
+    spec = rule.jwt or JwtSpec()
+    key = private_key(credentials, spec.private_key)
+    values = {
+        **{f"config.{k}": v for k, v in config.items()},
+        **credentials,
+        FINGERPRINT: public_key_fingerprint(key),
+    }
+    issued = int(time.time())
+    claims: dict[str, Any] = {name: _claim(template, values) for name, template in spec.claims.items()}
+    claims.update(iat=issued, exp=issued + spec.lifetime)
+    headers = {"kid": str(credentials[spec.key_id])} if spec.key_id and credentials.get(spec.key_id) else None
+    try:
+        token = jwt.encode(claims, key, algorithm=spec.algorithm, headers=headers)
+    except (ValueError, TypeError, jwt.PyJWTError):
+        # The library's message may describe the key: name the field only.
+        raise _key_error(spec.private_key, f"is not a usable {spec.algorithm} private key") from None
+    out.headers[rule.name or "Authorization"] = f"{rule.prefix}{token}"
+    return [token]
+
+
+APPLY_STYLES: dict[str, Style] = {
     "bearer": _bearer,
     "header": _header,
     "basic": _basic,
     "query": _query,
+    "jwt": _jwt,
+}
+
+CLAIM_FILTER_FUNCTIONS: dict[str, Callable[[str], str]] = {
+    "upper": str.upper,
+    "lower": str.lower,
+    "first_label": lambda value: value.split(".", 1)[0],
 }
 
 
-def apply_credentials(scheme: AuthScheme, credentials: dict[str, Any]) -> AppliedAuth:
+def _claim(template: str, values: Mapping[str, Any]) -> str:
+    """A claim template filled: `{user|upper}`, `{config.account|first_label|upper}`, `{public_key_fingerprint}`."""
+
+    def sub(match: re.Match[str]) -> str:
+        name = match.group(1)
+        value = values.get(name)
+        if value is None or value == "" or not isinstance(value, str | int):
+            source, _, config_name = name.partition(".")
+            field = f"replication_config.{config_name}" if source == "config" and config_name else f"credentials.{name}"
+            code = "invalid_config" if source == "config" and config_name else "credentials_missing"
+            raise OperationInputError(
+                code,
+                f"{field} is missing: the signed token needs it.",
+                [{"field": field, "message": "This field is required.", "error_code": "required"}],
+            )
+        text = str(value)
+        for filter_name in match.group(2).split("|")[1:]:
+            text = CLAIM_FILTER_FUNCTIONS[filter_name](text)
+        return text
+
+    return CLAIM_PLACEHOLDER.sub(sub, template)
+
+
+_PEM = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.S)
+
+
+def private_key(credentials: Mapping[str, Any], name: str) -> Any:
+    """The private key in credential field `name`, read from PEM. Pasted forms are forgiven: escaped newlines
+    (`\\n`), line breaks a single-line input turned into spaces or dropped, the base64 body without its BEGIN/END
+    lines. Errors name the field, never the key."""
+    raw = credentials.get(name)
+    if not isinstance(raw, str) or not raw.strip():
+        raise OperationInputError(
+            "credentials_missing",
+            f"Credential field {name!r} (the private key) is missing.",
+            [{"field": f"credentials.{name}", "message": "This field is required.", "error_code": "required"}],
+        )
+    text = raw.replace("\\n", "\n").strip()
+    match = _PEM.search(text)
+    label, body = (match.group(1), match.group(2)) if match else ("PRIVATE KEY", text)
+    if "ENCRYPTED" in label or "Proc-Type:" in body:
+        raise _key_error(name, "is encrypted: paste the unencrypted PKCS#8 key (openssl pkcs8 -nocrypt)")
+    body = re.sub(r"\s+", "", body)
+    lines = "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+    pem = f"-----BEGIN {label}-----\n{lines}\n-----END {label}-----\n"
+    try:
+        return serialization.load_pem_private_key(pem.encode("ascii", "replace"), password=None)
+    except (ValueError, TypeError):
+        raise _key_error(name, "is not a readable PEM private key (unencrypted PKCS#8)") from None
+
+
+def public_key_fingerprint(key: Any) -> str:
+    """`SHA256:` and the base64 of the SHA-256 of the public key's DER SubjectPublicKeyInfo (Snowflake's
+    RSA_PUBLIC_KEY_FP)."""
+    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return "SHA256:" + base64.b64encode(hashlib.sha256(der).digest()).decode("ascii")
+
+
+def _key_error(name: str, problem: str) -> OperationInputError:
+    return OperationInputError(
+        "credentials_invalid",
+        f"Credential field {name!r} {problem}. Update the connector's credentials.",
+        [{"field": f"credentials.{name}", "message": f"The private key {problem}.", "error_code": "invalid_value"}],
+    )
+
+
+def apply_credentials(
+    scheme: AuthScheme,
+    credentials: dict[str, Any],
+    config: Mapping[str, Any] | None = None,
+    *,
+    config_defaults: Mapping[str, Any] | None = None,
+) -> AppliedAuth:
+    """The scheme's credentials on a request. `config` (with `config_defaults` for unset values) fills the
+    `{config.x}` placeholders of JWT claims."""
+    values = {**(config_defaults or {}), **{k: v for k, v in (config or {}).items() if v not in (None, "")}}
     out = AppliedAuth()
     extra: list[str] = []
     for rule in scheme.apply:
         style = APPLY_STYLES.get(rule.type)
         if style is not None:
-            extra += style(rule, credentials, out)
-    values = [*_secret_field_values(scheme, credentials), *(s for s in extra if len(s) >= 4)]
-    out.secrets = secret_forms(values)
+            extra += style(rule, credentials, values, out)
+    secrets = [*_secret_field_values(scheme, credentials), *(s for s in extra if len(s) >= 4)]
+    out.secrets = secret_forms(secrets)
     return out

@@ -75,7 +75,7 @@ def execute_operation(
     if validate:
         _check_params(manifest, entity, action, params)
     scheme = select_scheme(manifest, auth_scheme, credentials)
-    auth = apply_credentials(scheme, credentials)
+    auth = apply_credentials(scheme, credentials, config, config_defaults=manifest.config_fallbacks(credentials))
     call = prepare_call(
         manifest=manifest,
         action=spec,
@@ -258,6 +258,10 @@ def _result(
     if action.response == "binary":
         body = binary_result(raw)
     records = dig(body, action.records) if action.records else body
+    if action.result_headers and body in (None, "", b""):
+        records = {
+            name: raw.headers.get(header) if raw.headers else None for name, header in action.result_headers.items()
+        }
     info = _page_info(action, exchange, raw, body, records) if action.is_paginated else PageInfo()
     remaining_header = manifest.rate_limit.remaining_header
     remaining = raw.headers.get(remaining_header) if remaining_header else None

@@ -125,7 +125,9 @@ def proxy_call(
         raise _refuse("method", f"method must be one of {', '.join(METHODS)}.")
     path = check_path(request.path)
     scheme = select_scheme(manifest, auth_scheme, credentials or {})
-    auth = apply_credentials(scheme, credentials or {})
+    auth = apply_credentials(
+        scheme, credentials or {}, config, config_defaults=manifest.config_fallbacks(credentials or {})
+    )
     base = base_url(manifest, scheme.base_url or manifest.base_url, config or {}, credentials or {}, allow_http_hosts)
     headers = {"Accept": "application/json", **config_headers(manifest, config or {})}
     headers.update(_caller_headers(request.headers, set(auth.headers)))

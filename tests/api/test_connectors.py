@@ -278,3 +278,32 @@ def test_openapi_schema_and_docs(anon_api):
     schema = anon_api.get("/api/v1/openapi.json").json()
     assert "/api/v1/integrations/connectors" in schema["paths"]
     assert anon_api.get("/api/v1/docs").status_code == 200
+
+
+def test_an_oauth_connector_made_with_the_workspace_app_takes_a_missing_field_alone(api, workspace) -> None:
+    """Harvest's login flow stores no client id (the workspace's OAuth app holds it) and no account id (Harvest does
+    not return it): PATCHing the account id alone must work, without re-sending the app's credentials."""
+    from connectors import crypto
+    from connectors.models import Connector, ConnectorDefinition
+    from connectors.selectors import connector_credentials
+
+    connector = Connector.objects.create(
+        workspace=workspace,
+        definition=ConnectorDefinition.objects.get(slug="harvest"),
+        name="Harvest",
+        auth_scheme="oauth",
+        credentials_encrypted=crypto.encrypt_json({"refresh_token": "hv-refresh", "access_token": "hv-access"}),
+    )
+    patched = api.patch(f"/api/v1/integrations/connectors/{connector.pk}", {"credentials": {"account_id": "987654"}})
+    assert patched.status_code == 200, patched.json()
+    connector.refresh_from_db()
+    stored = connector_credentials(connector)
+    assert (stored["account_id"], stored["refresh_token"], stored["access_token"]) == (
+        "987654",
+        "hv-refresh",
+        "hv-access",
+    )
+    assert "client_id" not in stored and "client_secret" not in stored
+    # What the caller sends is still checked, and a field it held cannot be blanked.
+    bad = api.patch(f"/api/v1/integrations/connectors/{connector.pk}", {"credentials": {"account_id": "not-a-number"}})
+    assert bad.status_code == 422

@@ -236,3 +236,29 @@ def test_gongs_error_message_is_kept_and_a_bad_key_is_rejected(httpserver, vendo
     with pytest.raises(UpstreamError) as caught:
         _run(httpserver, "calls", "list", {})
     assert caught.value.code == "credentials_rejected"
+
+
+def test_an_oauth_connection_calls_the_company_host_gong_returned(httpserver, vendor) -> None:
+    from connectors.catalog.loader import build_manifest
+
+    manifest = build_manifest(RAW["gong"])
+    assert manifest.oauth_scheme().oauth.token_response_fields == ("api_base_url_for_customer",)
+    credentials = {"client_id": "c", "client_secret": "s", "refresh_token": "r", "access_token": TOKEN}
+    # Stored from the token answer: the config needs no api_base_url, and one set in the config still wins.
+    assert (
+        manifest.config_fallbacks({**credentials, "api_base_url_for_customer": "https://us-4242.api.gong.io"})[
+            "api_base_url"
+        ]
+        == "https://us-4242.api.gong.io"
+    )
+    assert manifest.config_fallbacks(credentials)["api_base_url"] == "https://api.gong.io"
+    with pytest.raises(OperationInputError):  # a company URL that is not Gong's is never called
+        execute_operation(
+            manifest=manifest,
+            credentials={**credentials, "api_base_url_for_customer": "https://evil.example.com"},
+            config={},
+            entity="workspaces",
+            action="list",
+            params={},
+            limits=LIMITS,
+        )

@@ -154,6 +154,14 @@ LINKEDIN_CASES: list[tuple[str, str, dict[str, Any], str, str, str, Any, str, st
      f"q=owner&owner=(sponsoredAccount:{ACC_Q})&count=20", None, OFFSET, None),
 ]  # fmt: skip
 EXTRAS: set[str] = set()
+# Creates answered 201 with no body and the new id (or URN) in x-restli-id: the result is {"id": <that header>}.
+ID_IN_HEADER = {
+    "accounts.create",
+    "campaign_groups.create",
+    "campaigns.create",
+    "creatives.create",
+    "conversions.create",
+}
 
 
 def _run(httpserver, entity: str, action: str, params: dict[str, Any], **kwargs: Any):
@@ -202,7 +210,8 @@ def test_linkedin_operation(httpserver, vendor, entity, action, params, method, 
     elif kind == ONE:
         vendor.answer(one)
     else:
-        vendor.answer(None, status=201 if method in ("POST", "PUT") and not restli_method else 204)
+        status = 201 if method in ("POST", "PUT") and not restli_method else 204
+        vendor.answer(None, status=status, headers={"x-restli-id": "urn:li:sponsoredThing:777"})
     result = _run(httpserver, entity, action, params)
     request = vendor.last
     assert (request.method, _raw_path(request)) == (method, path)
@@ -225,6 +234,8 @@ def test_linkedin_operation(httpserver, vendor, entity, action, params, method, 
         assert (result.has_next_page, result.end_cursor) == (False, None)
     elif kind == ONE:
         assert result.result == one
+    elif f"{entity}.{action}" in ID_IN_HEADER:
+        assert result.result == {"id": "urn:li:sponsoredThing:777"}  # LinkedIn's 201 carries the id in x-restli-id
     else:
         assert result.result is None
 

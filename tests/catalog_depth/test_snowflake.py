@@ -105,6 +105,8 @@ def test_every_reference_operation_exists_under_its_name_and_is_covered_here(man
         assert reference <= ours
     assert manifest.definition_id == "e2d65910-8c8b-40a1-ae7d-ee2416b2bfa2"
     assert manifest.base_url == "https://{config.account}.snowflakecomputing.com"
+    # Key-pair JWTs: tests/engine/test_jwt_apply.py.
+    assert [scheme.key for scheme in manifest.auth_schemes] == ["pat", "oauth", "key_pair"]
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from werkzeug import Request, Response
 
 from connectors.catalog.loader import BUILTIN_DIR, load_catalog
@@ -19,8 +21,14 @@ CATALOG = {m.data["slug"]: m.data for m in load_catalog([BUILTIN_DIR])}
 CONFIG = {
     "github": {"repositories": ["octo/hello"]},
     "jira": {"site": "acme.atlassian.net", "cloud_id": "11111111-2222-3333-4444-555555555555"},
+    "snowflake": {"account": "xy12345.us-east-2.aws"},
     "zendesk-support": {"subdomain": "acme"},
 }
+SIGNING_KEY = (
+    rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    .decode()
+)
 CASES = [(slug, scheme["key"]) for slug, m in sorted(CATALOG.items()) for scheme in m["auth_schemes"]]
 
 
@@ -33,6 +41,9 @@ def credentials_for(scheme: dict[str, Any]) -> dict[str, Any]:
             creds[name] = "https://acme.my.salesforce.com"
         else:
             creds[name] = f"tok-{name}-9f3a"
+    for rule in scheme["apply"]:
+        if rule["type"] == "jwt":  # a private key the engine can sign with
+            creds[rule["jwt"].get("private_key", "private_key")] = SIGNING_KEY
     return creds
 
 
@@ -116,6 +127,9 @@ def test_check_and_list_against_stub(httpserver, slug, scheme_key) -> None:
                 assert base64.b64decode(request.headers["Authorization"][6:]).decode() == f"{user}:{password}"
             elif rule["type"] == "query":
                 assert dict(parse_qsl(request.query_string.decode()))[rule["name"]]
+            elif rule["type"] == "jwt":  # a signed token (tests/engine/test_jwt_apply.py checks its claims)
+                header = request.headers[rule.get("name") or "Authorization"]
+                assert header.startswith(rule.get("prefix", "Bearer ") + "ey") and header.count(".") >= 2
         defaults = {
             k: str(v["default"])
             for k, v in ((manifest.get("config_schema") or {}).get("properties") or {}).items()

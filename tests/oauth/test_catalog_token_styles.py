@@ -142,7 +142,7 @@ def test_catalog_oauth_token_style(slug, scheme_key, api, settings, clean_oauth_
     # Extra answer fields the manifest keeps (Notion's workspace_id; a host such as Salesforce's instance_url is
     # this server, the only host the test lets through).
     extra = {name: f"{name}-value" for name in oauth.token_response_fields}
-    extra |= {name: allowed_origin(manifest) for name in oauth.token_response_fields if name.endswith("_url")}
+    extra |= {name: allowed_origin(manifest) for name in oauth.token_response_fields if "_url" in name}
     server.configure(
         rotate_refresh_token=oauth.rotates_refresh_token,
         drop_token_fields=dropped,
