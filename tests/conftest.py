@@ -221,3 +221,19 @@ def celery_worker(require_redis, require_postgres, transactional_db, settings):
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.worker_output = proc.communicate()[0].decode(errors="replace")  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def outbound():
+    """Every request Patchbay's HTTP helper sends during the test (a response hook on the shared session)."""
+    from connectors.engine import http
+
+    sent: list = []
+
+    def record(response: Any, *args: Any, **kwargs: Any) -> None:
+        sent.append(response.request)
+
+    session = http.shared_session()
+    session.hooks["response"].append(record)
+    yield sent
+    session.hooks["response"].remove(record)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,7 +21,6 @@ from django.utils import timezone
 from connectors.catalog.loader import BUILTIN_DIR, load_catalog
 from connectors.catalog.manifest import CLIENT_CREDENTIALS, JWT_BEARER, Manifest
 from connectors.catalog.sync import sync_catalog
-from connectors.engine import http
 from connectors.models import Connector
 from connectors.oauth.grants import signed_assertion
 from connectors.selectors import connector_credentials
@@ -51,19 +49,6 @@ def check_body(manifest: Manifest) -> dict[str, Any]:
 def point_at(settings: Any, server: Any, slug: str) -> None:
     settings.PATCHBAY_CATALOG_OVERRIDES = {slug: {"base_url": server.resource_url, "token_url": server.token_url}}
     sync_catalog(verbosity=0)
-
-
-@pytest.fixture
-def outbound() -> Iterator[list[requests.PreparedRequest]]:
-    sent: list[requests.PreparedRequest] = []
-
-    def record(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        sent.append(response.request)
-
-    session = http.shared_session()
-    session.hooks["response"].append(record)
-    yield sent
-    session.hooks["response"].remove(record)
 
 
 def sent_to(outbound: list[requests.PreparedRequest], secret: str) -> set[str]:

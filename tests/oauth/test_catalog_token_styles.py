@@ -12,7 +12,6 @@ goes only to the connector's own host, in the place the manifest's apply rules n
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -24,7 +23,6 @@ from django.utils import timezone
 from connectors.catalog.loader import BUILTIN_DIR, load_catalog
 from connectors.catalog.manifest import AuthScheme, Manifest
 from connectors.catalog.sync import sync_catalog
-from connectors.engine import http
 from connectors.engine.auth import fields_used
 from connectors.models import Connector
 from connectors.selectors import connector_credentials
@@ -93,20 +91,6 @@ def token_places(scheme: AuthScheme) -> set[str]:
         elif rule.type == "query" and "{access_token}" in rule.value:
             places.add(f"query:{rule.name}")
     return places
-
-
-@pytest.fixture
-def outbound() -> Iterator[list[requests.PreparedRequest]]:
-    """Every request Patchbay's HTTP helper sends during the test (a response hook on the shared session)."""
-    sent: list[requests.PreparedRequest] = []
-
-    def record(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        sent.append(response.request)
-
-    session = http.shared_session()
-    session.hooks["response"].append(record)
-    yield sent
-    session.hooks["response"].remove(record)
 
 
 def carries(request: requests.PreparedRequest, secret: str) -> bool:
