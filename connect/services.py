@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -228,18 +229,25 @@ def session_from_token(token: str, *, lock: bool = False) -> ConnectSession:
     return session
 
 
+def _offered(session: ConnectSession) -> QuerySet[ConnectorDefinition]:
+    qs = ConnectorDefinition.objects.defer("manifest_json")
+    return qs.filter(slug__in=session.allowed_connector_types) if session.allowed_connector_types else qs
+
+
 def session_definitions(session: ConnectSession) -> list[ConnectorDefinition]:
     """The services the end user may pick, in catalog order."""
-    qs = ConnectorDefinition.objects.defer("manifest_json").order_by("name")
-    if session.allowed_connector_types:
-        qs = qs.filter(slug__in=session.allowed_connector_types)
-    return list(qs)
+    return list(_offered(session).order_by("name"))
+
+
+def session_offers_several(session: ConnectSession) -> bool:
+    """Whether there is another service to go back to (an empty list offers every type)."""
+    return len(session.allowed_connector_types) != 1
 
 
 def session_definition(session: ConnectSession, slug: str) -> ConnectorDefinition:
-    for definition in session_definitions(session):
-        if definition.slug == slug:
-            return definition
+    definition = _offered(session).filter(slug=slug).first()
+    if definition is not None:
+        return definition
     raise InvalidInput(
         "This service is not offered by this connect link.",
         [FieldError("connector_type", "Not one of the services this link offers.", "not_allowed")],

@@ -38,6 +38,7 @@ from .services import (
     session_definition,
     session_definitions,
     session_from_token,
+    session_offers_several,
     token_hash,
 )
 
@@ -201,7 +202,7 @@ def _form_context(
         "has_errors": bool(errors) or bool(message),
         "oauth_ready": not scheme.uses_consent
         or oauth_client_for(workspace=session.workspace, definition=definition) is not None,
-        "several": len(session_definitions(session)) > 1,
+        "several": session_offers_several(session),
     }
 
 
