@@ -12,7 +12,8 @@ from django.db.models import Q, QuerySet
 
 from core.errors import Conflict, FieldError, InvalidInput, NotFound, NotFoundWithErrors
 from core.ids import is_uuid
-from workspaces.access import get_scoped, scoped
+from core.prepared import PreparedQuery
+from workspaces.access import get_scoped, get_scoped_prepared, scoped
 from workspaces.models import Workspace
 
 from . import crypto
@@ -100,11 +101,17 @@ def connector_list(
     return qs.order_by("-created_at", "-id")
 
 
+# Every execute starts here: compiled once per connection, since compiling the join cost more CPU than running it.
+# The manifest text is read only on a cache miss (connectors.catalog.manifest_for): it is most of the row.
+CONNECTOR_IN_WORKSPACE = PreparedQuery(
+    lambda: Connector.objects.select_related("definition").defer("definition__manifest_json"), "workspace_id", "pk"
+)
+
+
 def connector_get(*, workspace: Workspace, connector_id: Any, principal: Any = None) -> Connector:
     """404 outside the workspace; with `principal` (an API key), 403 when its limits leave the connector out."""
-    # The manifest text is read only on a cache miss (connectors.catalog.manifest_for): it is most of the row.
-    qs = Connector.objects.select_related("definition").defer("definition__manifest_json")
-    return check_connector(principal, get_scoped(qs, workspace, what="Connector", pk=connector_id))
+    connector = get_scoped_prepared(CONNECTOR_IN_WORKSPACE, workspace, what="Connector", pk=connector_id)
+    return check_connector(principal, connector)
 
 
 def connector_resolve(

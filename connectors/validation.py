@@ -84,9 +84,12 @@ def _validator(schema_json: str) -> Draft202012Validator:
     return Draft202012Validator(json.loads(schema_json), format_checker=FORMAT_CHECKER)
 
 
-def schema_errors(schema: dict[str, Any], instance: Any, *, prefix: str) -> list[FieldError]:
-    """Every violation as a FieldError named from `prefix` (credentials, replication_config, params)."""
-    validator = _validator(json.dumps(schema, sort_keys=True))
+def schema_errors(
+    schema: dict[str, Any], instance: Any, *, prefix: str, schema_key: str | None = None
+) -> list[FieldError]:
+    """Every violation as a FieldError named from `prefix` (credentials, replication_config, params). `schema_key`
+    is the schema as sorted JSON, when the caller already has it."""
+    validator = _validator(schema_key or json.dumps(schema, sort_keys=True))
     errors: list[FieldError] = []
     for error in sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path]):
         path = list(error.absolute_path)

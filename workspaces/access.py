@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Model, QuerySet
 
 from core.errors import NotFound
+from core.prepared import PreparedQuery
 
 from .models import Workspace
 
@@ -24,4 +25,12 @@ def get_scoped(queryset: QuerySet[M], workspace: Workspace, *, what: str = "Obje
         return scoped(queryset, workspace).get(**lookup)
     except (queryset.model.DoesNotExist, ValidationError, ValueError, TypeError):
         # Malformed ids (not a UUID, say) are "not found" too, never a 500 or a hint.
+        raise NotFound(f"{what} not found.") from None
+
+
+def get_scoped_prepared(query: PreparedQuery[M], workspace: Workspace, *, what: str = "Object", **lookup) -> M:
+    """get_scoped for a hot path's compiled query (core.prepared), which binds `workspace_id` besides `lookup`."""
+    try:
+        return query.get(workspace_id=workspace.pk, **lookup)
+    except (ObjectDoesNotExist, ValidationError, ValueError, TypeError):
         raise NotFound(f"{what} not found.") from None

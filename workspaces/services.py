@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from core.errors import AuthenticationFailed, FieldError, InvalidInput, NotFound
+from core.prepared import PreparedInsert
 
 from .access import get_scoped
 from .models import ApiKey, ApplicationCredential, AuditEvent, Membership, Role, Workspace
@@ -41,6 +42,10 @@ class Actor:
         return cls()
 
 
+# Token refreshes and most writes record one: the INSERT is compiled once per connection (core.prepared).
+AUDIT_INSERT = PreparedInsert(AuditEvent)
+
+
 def audit(
     *,
     workspace: Workspace | None,
@@ -49,7 +54,7 @@ def audit(
     target: Any = None,
     metadata: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         workspace=workspace,
         actor_user=actor.user if actor.user is not None and actor.user.is_authenticated else None,
         actor_api_key=actor.api_key,
@@ -61,6 +66,7 @@ def audit(
         metadata=metadata or {},
         ip=actor.ip,
     )
+    return AUDIT_INSERT.insert(event)
 
 
 def _unique_slug(name: str) -> str:

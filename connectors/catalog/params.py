@@ -6,6 +6,7 @@ Pure Python + jsonschema, no Django: the execution engine uses it too.
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from connectors.validation import schema_errors
@@ -125,8 +126,25 @@ def _as_used(errors: list[dict[str, str]], used: dict[str, str], action: Action)
     return out
 
 
-def _errors(schema: dict[str, Any], params: Any) -> list[dict[str, str]]:
-    return [error.as_dict() for error in schema_errors(schema, params, prefix="params")]
+def _errors(schema: dict[str, Any], params: Any, schema_key: str | None = None) -> list[dict[str, str]]:
+    return [error.as_dict() for error in schema_errors(schema, params, prefix="params", schema_key=schema_key)]
+
+
+# id(action) -> (the action, its public schema, that schema as sorted JSON): validated on every execute, and an
+# action's schema never changes (manifests are immutable and cached per process). The entry holds the action, so
+# its id is not reused while the entry lives.
+_CHECKED: dict[int, tuple[Action, dict[str, Any], str]] = {}
+_CHECKED_LIMIT = 4096
+
+
+def _checked_schema(action: Action) -> tuple[dict[str, Any], str]:
+    entry = _CHECKED.get(id(action))
+    if entry is None or entry[0] is not action:
+        schema = public_params_schema(action)
+        if len(_CHECKED) >= _CHECKED_LIMIT:
+            _CHECKED.clear()
+        entry = _CHECKED[id(action)] = (action, schema, json.dumps(schema, sort_keys=True))
+    return entry[1], entry[2]
 
 
 def validate_params(manifest: Manifest, entity: str, action: str, params: Any) -> list[dict[str, str]]:
@@ -137,7 +155,7 @@ def validate_params(manifest: Manifest, entity: str, action: str, params: Any) -
     Raises UnknownOperation for an unknown entity/action; never raises for any params value.
     """
     spec = manifest.action(entity, action)
-    schema = public_params_schema(spec)
+    schema, schema_key = _checked_schema(spec)
     if params is None:
         params = {}
     if not isinstance(params, dict):
@@ -146,7 +164,7 @@ def validate_params(manifest: Manifest, entity: str, action: str, params: Any) -
     if conflicts:
         return conflicts
     try:
-        return _as_used(_errors(schema, params), used, spec)
+        return _as_used(_errors(schema, params, schema_key), used, spec)
     except (RecursionError, ValueError, TypeError, OverflowError):
         # Pathological input (absurd nesting, huge numbers against multipleOf): refuse it, don't crash.
         return [{"field": "params", "message": "Invalid parameters.", "error_code": "invalid_value"}]

@@ -21,6 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from core.errors import FieldError, InvalidInput, ServiceUnavailable, TokenUnavailable, UpstreamError
+from core.prepared import PreparedInsert, PreparedQuery
 from webhooks.services import emit
 from workspaces.services import Actor, touch_last_used
 
@@ -60,6 +61,20 @@ def upstream_limits(**overrides: Any) -> Limits:
         max_body_bytes=settings.PATCHBAY_UPSTREAM_MAX_BODY_BYTES,
     )
     return dataclasses.replace(limits, **overrides)
+
+
+# Every execute writes one row: its INSERT is compiled once per connection (core.prepared).
+EXECUTION_INSERT = PreparedInsert(Execution)
+# A waiting caller's poll of its execution.
+EXECUTION_ROW = PreparedQuery(lambda: Execution.objects.all(), "pk")
+# What a worker loads to run a claimed execution, compiled likewise; the manifest text (most of the definition row)
+# is read only on a cache miss (manifest_for).
+EXECUTION_TO_RUN = PreparedQuery(
+    lambda: Execution.objects.select_related("connector", "connector__definition").defer(
+        "connector__definition__manifest_json"
+    ),
+    "pk",
+)
 
 
 def validate_execution_request(
@@ -129,7 +144,7 @@ def execution_start(
     if in_process:
         _run(execution, params)  # written once, with its outcome (see _finish)
         return execution
-    execution.save(force_insert=True)
+    EXECUTION_INSERT.insert(execution)
     execution._began = began  # type: ignore[attr-defined]  # execution_wait counts the caller's time from here
     dispatch_after_commit(execution)
     if getattr(execution, "_dispatch_failed", False):
@@ -162,7 +177,7 @@ def execution_wait(execution: Execution, timeout: float | None = None) -> Execut
     delay = 0.002
     while True:
         try:
-            execution.refresh_from_db()
+            _reload(execution)
         except DB_OUTAGE_ERRORS:
             logger.warning("database unavailable while waiting for execution %s", execution.pk)
             return execution
@@ -173,6 +188,13 @@ def execution_wait(execution: Execution, timeout: float | None = None) -> Execut
         # Workers finish most calls in milliseconds: poll fast at first, then back off.
         time.sleep(delay)
         delay = min(delay * 1.5, 0.05)
+
+
+def _reload(execution: Execution) -> None:
+    """`refresh_from_db()` for the wait loop, through a compiled statement (the caller polls it)."""
+    fresh = EXECUTION_ROW.get(pk=execution.pk)
+    for field in Execution._meta.concrete_fields:
+        setattr(execution, field.attname, getattr(fresh, field.attname))
 
 
 def credentials_for_run(connector: Connector) -> dict[str, Any]:
@@ -208,7 +230,7 @@ def _claim(execution_id: str) -> Execution | None:
             return None  # finished, still running elsewhere, or just failed for good
         if not _claim_pending(execution_id, now):
             return None
-    return Execution.objects.select_related("connector", "connector__definition").get(pk=execution_id)
+    return EXECUTION_TO_RUN.get(pk=execution_id)
 
 
 def _claim_pending(execution_id: str, now: datetime) -> bool:
@@ -240,7 +262,7 @@ def _finish(execution: Execution, fields: dict[str, Any], *, started: float) -> 
     if execution._state.adding:
         # In-process runs insert the finished record: one statement instead of insert + update.
         with _atomic_if_failed(fields):
-            execution.save(force_insert=True)
+            EXECUTION_INSERT.insert(execution)
             _emit_failure(execution, fields)
     else:
         # The outcome exists only in this process now: ride out a database restart rather than lose it.

@@ -23,7 +23,8 @@ from connectors.hosts import split_token_fields
 from connectors.models import Connector, ConnectorStatus
 from connectors.selectors import auth_scheme_of, connector_credentials
 from connectors.status import connector_set_status
-from core.errors import TokenUnavailable
+from core.errors import NotFound, TokenUnavailable
+from core.prepared import PreparedQuery, PreparedUpdate
 from workspaces.services import Actor, audit
 
 from . import client as oauth_client
@@ -45,6 +46,8 @@ TOKEN_FIELDS = [
     "refresh_queued_at",
     "updated_at",
 ]
+# Every refresh writes these: compiled once per connection (core.prepared).
+TOKEN_UPDATE = PreparedUpdate(Connector, TOKEN_FIELDS)
 
 
 def _margin() -> timedelta:
@@ -71,22 +74,43 @@ def credentials_with_fresh_token(connector: Connector) -> dict[str, Any]:
 
 
 def _reauth_message(connector: Connector) -> str:
+    if _mints_tokens(connector):
+        return (
+            f"{connector.definition.name} no longer accepts this connector's credentials "
+            f"({connector.status_detail or 'invalid_client'}). Update its credentials to continue."
+        )
     return (
         f"{connector.definition.name} no longer accepts this connector's refresh token "
         f"({connector.status_detail or 'invalid_grant'}). Re-authorise the connector to continue."
     )
 
 
+def _mints_tokens(connector: Connector) -> bool:
+    """Client-credentials and JWT-bearer connectors: their tokens come from stored credentials, not a consent."""
+    try:
+        return auth_scheme_of(connector).mints_tokens
+    except NotFound:  # a scheme gone from the catalog reads as the ordinary refresh-token kind
+        return False
+
+
+# The refresh's locking read, compiled once per connection (core.prepared). FOR UPDATE OF the connector row only:
+# the workspace and definition rows are shared by every connector. The manifest text is most of the definition
+# row; manifest_for reads it once per process.
+LOCKED_FOR_REFRESH = PreparedQuery(
+    lambda: (
+        Connector.objects.select_for_update(of=("self",))
+        .select_related("definition", "workspace")
+        .defer("definition__manifest_json")
+    ),
+    "pk",
+)
+
+
 def refresh_token(*, connector_id: Any, force: bool = False, actor: Actor | None = None) -> dict[str, Any]:
     """Refresh under the row lock. Returns fresh credentials or raises TokenUnavailable (after committing state)."""
     failure: TokenUnavailable | None = None
     with transaction.atomic():
-        connector = (
-            Connector.objects.select_for_update(of=("self",))
-            .select_related("definition", "workspace")
-            .defer("definition__manifest_json")  # most of the row; manifest_for reads it once per process
-            .get(pk=connector_id)
-        )
+        connector = LOCKED_FOR_REFRESH.get(pk=connector_id)
         credentials = connector_credentials(connector)
         now = timezone.now()
         if connector.status == ConnectorStatus.NEEDS_REAUTH:
@@ -228,7 +252,7 @@ def store_token(
         connector.status = ConnectorStatus.HEALTHY  # authorised just now: its first status, not a transition
         connector.save()
     else:
-        connector.save(update_fields=TOKEN_FIELDS)
+        TOKEN_UPDATE.save(connector)
         # Fresh tokens from the provider: whatever was wrong (revoked, refused) is over.
         connector_set_status(connector=connector, status=ConnectorStatus.HEALTHY, actor=actor)
     return credentials
@@ -239,7 +263,8 @@ def _record_failure(connector: Connector, exc: Any, *, actor: Actor | None) -> T
         connector_set_status(
             connector=connector,
             status=ConnectorStatus.NEEDS_REAUTH,
-            detail=f"{exc.error}: the provider refused the refresh token",
+            detail=f"{exc.error}: the provider refused the "
+            + ("credentials" if _mints_tokens(connector) else "refresh token"),
             actor=actor,
             metadata={"error": exc.error, "status_code": exc.status_code},
         )

@@ -357,6 +357,8 @@ def detail_context(request: HttpRequest, membership: Membership, connector: Conn
         "manifest": manifest,
         "scheme": scheme,
         "is_oauth": bool(scheme and scheme.is_oauth),
+        # Client-credentials and JWT schemes have no consent to repeat: new credentials fix them, not a sign-in.
+        "can_reauthorise": bool(scheme and scheme.uses_consent),
         "scopes": connector.token_scopes.split() if connector.token_scopes else [],
         "credential_fields": [
             name for name in connector_credential_fields(connector) if "const" not in (properties.get(name) or {})

@@ -16,6 +16,7 @@ import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.urls import reverse
 from django.utils import timezone
 
 from connectors.catalog.loader import BUILTIN_DIR, load_catalog
@@ -212,7 +213,15 @@ def test_jwt_bearer_grant(slug, scheme_key, api, settings, clean_oauth_server, o
     assert sent_to(outbound, service_key["private"][40:80]) == set()  # the key itself never leaves
 
 
-def test_an_assertion_signed_with_another_key_is_refused(api, settings, clean_oauth_server, service_key):  # noqa: F811
+def test_an_assertion_signed_with_another_key_is_refused(
+    api,
+    settings,
+    clean_oauth_server,  # noqa: F811
+    service_key,
+    client,
+    user,
+    workspace,
+):
     slug, scheme_key = next((c.values for c in grant_cases(JWT_BEARER)), (None, None))
     if slug is None:
         pytest.skip("no JWT-bearer scheme in the catalog")
@@ -244,7 +253,15 @@ def test_an_assertion_signed_with_another_key_is_refused(api, settings, clean_oa
     (request,) = server.request_log("token")
     assert request["status"] == 400 and "Signature" in request["assertion_error"]
     assert server.request_log("resource") == []
-    assert Connector.objects.get(pk=connector_id).status == "needs_reauth"
+    connector = Connector.objects.get(pk=connector_id)
+    assert connector.status == "needs_reauth"
+    # No refresh token and no consent here: the answer and the page say to update the credentials, not re-authorise.
+    assert "refused the credentials" in connector.status_detail
+    message = executed.json()["message"]
+    assert "Update its credentials" in message and "refresh token" not in message and "Re-authorise" not in message
+    client.force_login(user)
+    page = client.get(reverse("dashboard:connector_detail", args=[workspace.slug, connector_id])).content.decode()
+    assert "Refresh token" in page and "Re-authorise" not in page
 
 
 def test_a_signed_assertion_verifies_with_the_public_key(service_key):
