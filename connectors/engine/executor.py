@@ -61,7 +61,7 @@ def execute_operation(
     auth_scheme: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
     allow_http_hosts: Collection[str] = (),
-    session: requests.Session | None = None,
+    session: http.HttpSession | None = None,
     sleep: Callable[[float], Any] = time.sleep,
     validate: bool = True,
 ) -> OperationResult:
@@ -99,7 +99,7 @@ def new_exchange(
     auth: AppliedAuth,
     limits: Limits,
     *,
-    session: requests.Session | None = None,
+    session: http.HttpSession | None = None,
     sleep: Callable[[float], Any] = time.sleep,
     binary: bool = False,
     passthrough: bool = False,
@@ -133,7 +133,7 @@ class _Exchange:
     vendor: str
     limits: Limits
     budget: RetryBudget
-    session: requests.Session
+    session: http.HttpSession
     status: int | None = None  # of the last answer, for the log line
     started: float = 0.0
     passthrough: bool = False  # the proxy: an error answer is returned (after any retries), not raised

@@ -1,5 +1,5 @@
-"""The one HTTP helper of the engine and the OAuth client: a pooled session, one attempt at a time with a timeout,
-bounded reads, same-origin redirects only, `Retry-After` and rate-limit reset parsing, secret scrubbing.
+"""The one HTTP helper of the engine and the OAuth client: pooled connections (urllib3), one attempt at a time with a
+timeout, bounded reads, same-origin redirects only, `Retry-After` and rate-limit reset parsing, secret scrubbing.
 
 Limits are passed in (`Limits`); nothing here reads settings.
 """
@@ -9,19 +9,21 @@ from __future__ import annotations
 import email.utils
 import logging
 import math
+import os
 import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from http.cookiejar import DefaultCookiePolicy
 from typing import Any
-from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlencode, urljoin, urlsplit
 
+import certifi
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
+import urllib3
+from requests.structures import CaseInsensitiveDict
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError, ReadTimeoutError
 
 from core.errors import UpstreamError
 
@@ -43,54 +45,147 @@ class Limits:
     max_body_bytes: int = 10 * 1024 * 1024  # larger response bodies are refused
 
 
-_session: requests.Session | None = None
+_session: HttpSession | None = None
 _session_lock = threading.Lock()
 
 
-class _NoAuth(requests.auth.AuthBase):
-    """Stops requests from filling Authorization from ~/.netrc when trust_env is on (it is, for proxies)."""
+@dataclass(frozen=True, slots=True)
+class SentRequest:
+    """What went out, as response hooks see it (`hook(response)` reads `response.request`)."""
 
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        return r
-
-
-NO_AUTH = _NoAuth()
-
-
-class _Session(requests.Session):
-    """requests re-reads proxy and CA-bundle settings from the environment on every call (a walk over all of
-    os.environ: ~7% of an execute's CPU). A process's environment does not change under it: read once per origin."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._environment: dict[tuple[Any, ...], dict[str, Any]] = {}
-
-    def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
-        if proxies or not self.trust_env:
-            return super().merge_environment_settings(url, proxies, stream, verify, cert)
-        key = (origin_of(url), stream, verify, cert)
-        found = self._environment.get(key)
-        if found is None:
-            if len(self._environment) >= 1024:
-                self._environment.clear()
-            found = self._environment[key] = super().merge_environment_settings(url, {}, stream, verify, cert)
-        return {**found, "proxies": dict(found["proxies"])}
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes | None
 
 
-def new_session(pool_size: int = 32) -> requests.Session:
-    """One session for every host: urllib3 keeps a connection pool per host (the `pool_size` most recent hosts, each
-    keeping up to `pool_size` connections): calls to one vendor reuse its connections without holding up another's."""
-    session = _Session()
-    adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    # One session serves every workspace: a cookie set for one connection must never ride along on another's calls.
-    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-    session.headers["User-Agent"] = USER_AGENT
-    return session
+@dataclass(frozen=True, slots=True)
+class HookResponse:
+    status_code: int
+    headers: Mapping[str, str]
+    request: SentRequest
 
 
-def shared_session() -> requests.Session:
+class HttpSession:
+    """Pooled HTTP on urllib3 directly. requests' Session spent as much CPU preparing and wrapping a call (merging
+    settings, cookie jars, protocol isinstance checks) as urllib3 spends sending it: over 40% of a token refresh.
+
+    What the engine relied on from requests is kept: one connection pool per host (the `pool_size` most recent hosts,
+    each up to `pool_size` connections, shared by every thread), proxies and CA bundle from the environment as
+    requests reads them (HTTPS_PROXY / NO_PROXY, REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE, else certifi's bundle), read
+    once per origin; no cookies and no ~/.netrc; gzip/deflate answers decoded; failures raised as requests'
+    exception classes (send_once's callers classify those); `hooks["response"]` called for every answer."""
+
+    def __init__(self, pool_size: int = 32) -> None:
+        self.pool_size = pool_size
+        self.headers: dict[str, str] = {
+            "User-Agent": USER_AGENT,
+            "Accept-Encoding": "gzip, deflate",
+            "Accept": "*/*",
+            "Connection": "keep-alive",
+        }
+        self.hooks: dict[str, list[Callable[..., Any]]] = {"response": []}
+        self._ca_certs = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
+        self._managers: dict[str | None, urllib3.PoolManager] = {}  # by proxy URL; None: direct
+        self._routes: dict[str, str | None] = {}  # origin -> proxy URL
+        self._lock = threading.Lock()
+
+    def _manager(self, url: str) -> urllib3.PoolManager:
+        origin = origin_of(url)
+        try:
+            proxy = self._routes[origin]
+        except KeyError:
+            proxy = requests.utils.select_proxy(url, requests.utils.get_environ_proxies(url))
+            if len(self._routes) >= 1024:
+                self._routes.clear()
+            self._routes[origin] = proxy
+        manager = self._managers.get(proxy)
+        if manager is None:
+            with self._lock:
+                manager = self._managers.get(proxy)
+                if manager is None:
+                    manager = self._managers[proxy] = self._new_manager(proxy)
+        return manager
+
+    def _new_manager(self, proxy: str | None) -> urllib3.PoolManager:
+        options: dict[str, Any] = {"num_pools": self.pool_size, "maxsize": self.pool_size, "cert_reqs": "CERT_REQUIRED"}
+        options["ca_cert_dir" if os.path.isdir(self._ca_certs) else "ca_certs"] = self._ca_certs
+        if proxy is None:
+            return urllib3.PoolManager(**options)
+        if not proxy.lower().startswith(("http://", "https://")):
+            raise requests.exceptions.InvalidSchema(f"unsupported proxy scheme in {origin_of(proxy)}")
+        auth = urllib3.util.parse_url(proxy).auth
+        proxy_headers = urllib3.make_headers(proxy_basic_auth=unquote(auth)) if auth else None
+        return urllib3.ProxyManager(proxy, proxy_headers=proxy_headers, **options)
+
+    def open(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float
+    ) -> urllib3.BaseHTTPResponse:
+        """One request; the answer's body is left unread (`preload_content=False`)."""
+        merged = dict(self.headers)
+        lowered = {name.lower(): name for name in merged}
+        for name, value in headers.items():
+            merged.pop(lowered.get(name.lower(), name), None)
+            if value is not None:  # None removes a default header, as with requests
+                merged[name] = value
+        if body is None and method not in ("GET", "HEAD", "OPTIONS") and "content-length" not in map(str.lower, merged):
+            merged["Content-Length"] = "0"  # as requests sends it: some servers refuse a bodiless POST without it
+        try:
+            response = self._manager(url).urlopen(
+                method,
+                url,
+                body=body,
+                headers=merged,
+                timeout=urllib3.Timeout(connect=timeout, read=timeout),
+                retries=_NO_RETRIES,
+                redirect=False,
+                preload_content=False,
+                decode_content=True,
+            )
+        except Exception as exc:  # noqa: BLE001 - mapped to requests' classes below, or re-raised as it was
+            raise _as_requests_error(exc) from exc
+        if self.hooks["response"]:
+            sent = HookResponse(response.status, response.headers, SentRequest(method, url, merged, body))
+            for hook in list(self.hooks["response"]):
+                hook(sent)
+        return response
+
+
+# As requests' HTTPAdapter(max_retries=0): no retries (the engine retries with backoff), no following redirects.
+_NO_RETRIES = urllib3.Retry(0, read=False, redirect=False)
+
+
+def _as_requests_error(exc: BaseException) -> BaseException:
+    """urllib3's failure as the requests exception HTTPAdapter raises for it (the callers classify those)."""
+    reason = exc.reason if isinstance(exc, MaxRetryError) else exc
+    if isinstance(reason, NewConnectionError):
+        return requests.ConnectionError(str(type(reason).__name__))
+    if isinstance(reason, ConnectTimeoutError):
+        return requests.ConnectTimeout(str(type(reason).__name__))
+    if isinstance(reason, ReadTimeoutError):
+        return requests.ReadTimeout(str(type(reason).__name__))
+    if isinstance(reason, urllib3.exceptions.SSLError):
+        return requests.exceptions.SSLError(str(type(reason).__name__))
+    if isinstance(reason, urllib3.exceptions.ProxyError):
+        return requests.exceptions.ProxyError(str(type(reason).__name__))
+    if isinstance(reason, urllib3.exceptions.LocationParseError):
+        return requests.exceptions.InvalidURL(str(type(reason).__name__))
+    if isinstance(reason, requests.RequestException):
+        return reason
+    if isinstance(reason, urllib3.exceptions.HTTPError | OSError):
+        return requests.ConnectionError(str(type(reason).__name__))
+    if isinstance(reason, ValueError):  # a header value with a line break, a URL http.client will not send
+        return requests.exceptions.InvalidHeader(str(type(reason).__name__))
+    return exc
+
+
+def new_session(pool_size: int = 32) -> HttpSession:
+    """One session for every host: a connection pool per host (the `pool_size` most recent hosts, each keeping up
+    to `pool_size` connections): calls to one vendor reuse its connections without holding up another's."""
+    return HttpSession(pool_size)
+
+
+def shared_session() -> HttpSession:
     global _session
     if _session is None:
         with _session_lock:
@@ -102,7 +197,7 @@ def shared_session() -> requests.Session:
 @dataclass
 class RawResponse:
     status_code: int
-    headers: Any  # requests' case-insensitive dict
+    headers: Any  # case-insensitive, repeated headers joined as requests joined them
     content: bytes
     url: str
     reason: str = ""
@@ -122,7 +217,7 @@ def origin_of(url: str) -> str:
 
 
 def send_once(
-    session: requests.Session,
+    session: HttpSession,
     *,
     method: str,
     url: str,
@@ -136,53 +231,51 @@ def send_once(
 
     Raises requests exceptions, or UpstreamError "response_too_large"."""
     for _ in range(MAX_REDIRECTS + 1):
-        response = session.request(
-            method,
-            url,
-            headers=headers,
-            data=body,
-            timeout=timeout,
-            allow_redirects=False,
-            stream=True,
-            auth=NO_AUTH,
-        )
+        response = session.open(method, url, headers, body, timeout)
+        answer_headers = CaseInsensitiveDict(response.headers)
+        reason = response.reason or ""
+        complete = False
         try:
-            location = response.headers.get("Location")
-            if response.status_code in REDIRECT_STATUSES and location and method == "GET":
+            location = answer_headers.get("Location")
+            if response.status in REDIRECT_STATUSES and location and method == "GET":
                 target = urljoin(url, location)
                 if origin_of(target) != origin_of(url):
                     # Following would hand our Authorization (or query credential) to a host the manifest never named.
-                    return RawResponse(response.status_code, response.headers, b"", url, response.reason or "")
+                    return RawResponse(response.status, answer_headers, b"", url, reason)
                 present = {k for k, _ in parse_qsl(urlsplit(target).query, keep_blank_values=True)}
                 missing = {k: v for k, v in (auth_query or {}).items() if k not in present}
                 if missing:
                     target += ("&" if "?" in target else "?") + urlencode(missing)
                 url = target
                 continue
-            content = _read_bounded(response, max_body_bytes)
-            return RawResponse(response.status_code, response.headers, content, url, response.reason or "")
+            content = _read_bounded(response, answer_headers, max_body_bytes)
+            complete = True
+            return RawResponse(response.status, answer_headers, content, url, reason)
         finally:
-            response.close()
-    return RawResponse(response.status_code, response.headers, b"", url, response.reason or "")
+            if complete:
+                response.release_conn()  # read to the end: the connection goes back to the pool
+            else:
+                response.close()  # unread body (a redirect, an oversized answer): never reuse the connection
+    return RawResponse(response.status, answer_headers, b"", url, reason)
 
 
-def _read_bounded(response: requests.Response, max_body_bytes: int) -> bytes:
-    declared = response.headers.get("Content-Length")
+def _read_bounded(response: urllib3.BaseHTTPResponse, headers: Mapping[str, str], max_body_bytes: int) -> bytes:
+    declared = headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > max_body_bytes:
-        raise _too_large(max_body_bytes, response.status_code)
+        raise _too_large(max_body_bytes, response.status)
     chunks: list[bytes] = []
     size = 0
     try:
-        for chunk in response.iter_content(CHUNK_SIZE):
+        for chunk in response.stream(CHUNK_SIZE, decode_content=True):
             size += len(chunk)
             if size > max_body_bytes:
-                raise _too_large(max_body_bytes, response.status_code)
+                raise _too_large(max_body_bytes, response.status)
             chunks.append(chunk)
-    except requests.ConnectionError as exc:
-        # requests reports a read timeout during the body as a ConnectionError; keep the two apart.
-        if _caused_by(exc, ReadTimeoutError):
-            raise requests.ReadTimeout() from None
-        raise
+    except ReadTimeoutError:
+        raise requests.ReadTimeout("ReadTimeoutError") from None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        # As requests reports a body cut short or undecodable.
+        raise requests.ConnectionError(type(exc).__name__) from exc
     return b"".join(chunks)
 
 

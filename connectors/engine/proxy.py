@@ -17,14 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlencode
 
-import requests
-
 from connectors.catalog.manifest import Manifest
 from core.errors import OperationInputError
 
 from .auth import apply_credentials, header_safe, select_scheme
 from .executor import DEFAULT_LIMITS, new_exchange
-from .http import Limits
+from .http import HttpSession, Limits
 from .request import PreparedCall, base_url, config_headers, encode_pairs, with_idempotency_key
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
@@ -52,7 +50,7 @@ DROPPED_RESPONSE_HEADERS = HOP_BY_HOP | {
     "www-authenticate",
     "authorization",
     "content-length",
-    "content-encoding",  # requests has decoded the body
+    "content-encoding",  # the body arrives decoded (connectors.engine.http)
 }
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
@@ -115,7 +113,7 @@ def proxy_call(
     auth_scheme: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
     allow_http_hosts: Collection[str] = (),
-    session: requests.Session | None = None,
+    session: HttpSession | None = None,
     sleep: Callable[[float], Any] = time.sleep,
 ) -> ProxyResponse:
     """Send one proxied request. Raises OperationInputError before sending, UpstreamError when no answer came

@@ -105,11 +105,11 @@ class TokenResponse:
 # Token hosts with a session of their own; beyond this many, the least recently added is dropped (its pool closes
 # when the last request using it finishes).
 MAX_TOKEN_SESSIONS = 256
-_token_sessions: dict[str, requests.Session] = {}
+_token_sessions: dict[str, http.HttpSession] = {}
 _token_sessions_lock = threading.Lock()
 
 
-def token_session(url: str) -> requests.Session:
+def token_session(url: str) -> http.HttpSession:
     """A pooled session per token host (scheme://host:port), shared by every thread of the process.
 
     Keep-alive connections spare a TCP (and TLS) handshake per refresh, and one token host's burst of refreshes
@@ -190,7 +190,7 @@ def exchange_code(
     redirect_uri: str,
     code_verifier: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
-    session: requests.Session | None = None,
+    session: http.HttpSession | None = None,
 ) -> TokenResponse:
     params = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
     if code_verifier:
@@ -215,7 +215,7 @@ def refresh_access_token(
     client_secret: str,
     refresh_token: str,
     timeout: float = DEFAULT_TIMEOUT,
-    session: requests.Session | None = None,
+    session: http.HttpSession | None = None,
 ) -> TokenResponse:
     """Refresh. The result's ``refresh_token`` is None when the provider sent none: keep the old one then."""
     data = _client_request(
@@ -239,7 +239,7 @@ def revoke_token(
     token: str,
     token_type_hint: str = "refresh_token",  # noqa: S107 - an RFC 7009 hint name, not a credential
     timeout: float = DEFAULT_TIMEOUT,
-    session: requests.Session | None = None,
+    session: http.HttpSession | None = None,
 ) -> bool:
     """RFC 7009 revocation. False, without a request, when the provider has no revoke_url; True once revoked."""
     revoke_url = oauth.revoke_url
@@ -271,7 +271,7 @@ def _client_request(
     client_secret: str,
     secrets_sent: tuple[str | None, ...],
     timeout: float,
-    session: requests.Session | None,
+    session: http.HttpSession | None,
     expect_body: bool = True,
 ) -> dict[str, Any]:
     headers, payload = _client_payload(oauth, params, client_id=client_id, client_secret=client_secret)

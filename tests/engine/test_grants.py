@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 
 import jwt
 import pytest
-import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.urls import reverse
@@ -22,6 +21,7 @@ from django.utils import timezone
 from connectors.catalog.loader import BUILTIN_DIR, load_catalog
 from connectors.catalog.manifest import CLIENT_CREDENTIALS, JWT_BEARER, Manifest
 from connectors.catalog.sync import sync_catalog
+from connectors.engine.http import SentRequest
 from connectors.models import Connector
 from connectors.oauth.grants import signed_assertion
 from connectors.selectors import connector_credentials
@@ -52,7 +52,7 @@ def point_at(settings: Any, server: Any, slug: str) -> None:
     sync_catalog(verbosity=0)
 
 
-def sent_to(outbound: list[requests.PreparedRequest], secret: str) -> set[str]:
+def sent_to(outbound: list[SentRequest], secret: str) -> set[str]:
     """The hosts that received this secret anywhere in a request."""
     hosts = set()
     for request in outbound:

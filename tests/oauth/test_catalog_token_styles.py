@@ -17,13 +17,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
 from django.utils import timezone
 
 from connectors.catalog.loader import BUILTIN_DIR, load_catalog
 from connectors.catalog.manifest import AuthScheme, Manifest
 from connectors.catalog.sync import sync_catalog
 from connectors.engine.auth import fields_used
+from connectors.engine.http import SentRequest
 from connectors.models import Connector
 from connectors.selectors import connector_credentials
 from tests.oauth.conftest import API
@@ -93,7 +93,7 @@ def token_places(scheme: AuthScheme) -> set[str]:
     return places
 
 
-def carries(request: requests.PreparedRequest, secret: str) -> bool:
+def carries(request: SentRequest, secret: str) -> bool:
     body = request.body or b""
     text = body.decode(errors="replace") if isinstance(body, bytes) else str(body)
     return secret in request.url or secret in text or any(secret in v for v in request.headers.values())
