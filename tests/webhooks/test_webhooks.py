@@ -214,5 +214,9 @@ def test_a_real_worker_delivers_and_retries(celery_worker, workspace, receiver, 
     while time.monotonic() < deadline and not receiver.received:
         time.sleep(0.1)
     assert [e["type"] for e in receiver.received] == ["connector.created"]
+    # The worker records the attempt once the receiver has answered: give it that moment.
     message = WebhookMessage.objects.get(endpoint=hook)
+    while time.monotonic() < deadline and message.attempts < 2:
+        time.sleep(0.05)
+        message.refresh_from_db()
     assert message.attempts == 2
