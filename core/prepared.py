@@ -20,6 +20,7 @@ from django.db.models.query import get_related_populators
 from django.db.models.sql import InsertQuery
 
 M = TypeVar("M", bound=models.Model)
+S = TypeVar("S")
 
 
 def _sentinel(field: models.Field) -> Any:
@@ -32,14 +33,17 @@ def _sentinel(field: models.Field) -> Any:
     return f"\x00prepared-{uuid.uuid4().hex}"
 
 
-def _compiled(connection: Any) -> dict[Any, Any]:
-    """This connection's compiled statements. Kept on the connection object (one per thread and alias), so they
-    live exactly as long as it does and no thread ever sees another's."""
+def _compiled(connection: Any, key: Any, build: Callable[[], S]) -> S:
+    """This connection's compiled statement for `key`, built on first use. Kept on the connection object (one per
+    thread and alias), so it lives exactly as long as the connection does and no thread ever sees another's."""
     try:
-        return connection._patchbay_prepared
+        cache = connection._patchbay_prepared
     except AttributeError:
-        connection._patchbay_prepared = {}
-        return connection._patchbay_prepared
+        cache = connection._patchbay_prepared = {}
+    state = cache.get(key)
+    if state is None:
+        state = cache[key] = build()
+    return state
 
 
 class _CompiledSelect:
@@ -86,12 +90,13 @@ class PreparedQuery(Generic[M]):
             self._where = (queryset.model, queryset.db)
         model, alias = self._where
         connection = connections[alias]
-        state = _compiled(connection).get(id(self))
-        if state is None:
-            meta = model._meta
+        meta = model._meta
+
+        def build() -> _CompiledSelect:
             fields = {name: meta.pk if name == "pk" else meta.get_field(name) for name in self._params}
-            state = _compiled(connection)[id(self)] = _CompiledSelect(self._queryset(), fields, alias)
-        return state, connection
+            return _CompiledSelect(self._queryset(), fields, alias)
+
+        return _compiled(connection, id(self), build), connection
 
     def fetch(self, limit: int = 21, **values: Any) -> list[M]:
         """The matching instances (at most `limit`). A value the field cannot hold (not a UUID, say) raises what
@@ -152,9 +157,7 @@ class PreparedInsert(Generic[M]):
         alias = using or "default"
         connection = connections[alias]
         pk_set = obj.pk is not None
-        state = _compiled(connection).get((id(self), pk_set))
-        if state is None:
-            state = _compiled(connection)[(id(self), pk_set)] = _CompiledInsert(self.model, alias, pk_set)
+        state = _compiled(connection, (id(self), pk_set), lambda: _CompiledInsert(self.model, alias, pk_set))
         signals.pre_save.send(sender=self.model, instance=obj, raw=False, using=alias, update_fields=None)
         compiler = state.compiler
         params = [compiler.prepare_value(f, compiler.pre_save_val(f, obj)) for f in state.fields]
@@ -198,9 +201,7 @@ class PreparedUpdate(Generic[M]):
     def save(self, obj: M, using: str | None = None) -> M:
         alias = using or obj._state.db or "default"
         connection = connections[alias]
-        state = _compiled(connection).get(id(self))
-        if state is None:
-            state = _compiled(connection)[id(self)] = _CompiledUpdate(self.model, alias, self.names)
+        state = _compiled(connection, id(self), lambda: _CompiledUpdate(self.model, alias, self.names))
         update_fields = frozenset(self.names)
         signals.pre_save.send(sender=self.model, instance=obj, raw=False, using=alias, update_fields=update_fields)
         params = [field.get_db_prep_save(field.pre_save(obj, False), connection) for field in state.fields]
