@@ -6,18 +6,27 @@ the execute and token-refresh paths run the same few statements thousands of tim
 worked out the first time on each connection (connections are per thread), and afterwards only bind values. The
 instances they return are what the equivalent QuerySet or `save()` gives: same converters, `select_related`
 objects, deferred fields, and `pre_save`/`post_save` signals for writes. Anything else keeps using the ORM.
+
+On PostgreSQL the statements are also prepared on the server (`PATCHBAY_DB_PREPARED_STATEMENTS`, on by default):
+planning the connector lookup's join took PostgreSQL longer than running it, and the client-side binding Django
+uses for everything else sends a new query text, parsed and planned again, on every call. They still go through
+Django's cursor wrapper, so query logging, execute wrappers and error translation see them as they see the ORM's.
+Turn it off behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
+from django.conf import settings
 from django.db import DatabaseError, connections, models, transaction
 from django.db.models import signals
 from django.db.models.query import get_related_populators
-from django.db.models.sql import InsertQuery
+from django.db.models.sql import InsertQuery, UpdateQuery
 
 M = TypeVar("M", bound=models.Model)
 S = TypeVar("S")
@@ -30,6 +39,8 @@ def _sentinel(field: models.Field) -> Any:
         return uuid.uuid4()
     if isinstance(target, models.IntegerField | models.AutoField | models.BigAutoField):
         return -(2**30) - uuid.uuid4().int % 2**20
+    if isinstance(target, models.DateTimeField):
+        return datetime(1901, 1, 1, tzinfo=UTC) + timedelta(microseconds=uuid.uuid4().int % 10**12)
     return f"\x00prepared-{uuid.uuid4().hex}"
 
 
@@ -46,12 +57,59 @@ def _compiled(connection: Any, key: Any, build: Callable[[], S]) -> S:
     return state
 
 
+def _cursor(connection: Any) -> Any:
+    """A cursor for a compiled statement: Django's own, or on PostgreSQL one whose statements the server prepares
+    on first use and afterwards only executes (psycopg keeps the prepared names per connection)."""
+    if connection.vendor != "postgresql" or not getattr(settings, "PATCHBAY_DB_PREPARED_STATEMENTS", True):
+        return connection.cursor()
+    # What BaseDatabaseWrapper.cursor() does, with a server-binding cursor in place of the client-binding one
+    # Django creates; the wrapper around it is Django's (debug logging, execute_wrappers, error translation).
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        raw = connection.connection
+        if raw.prepare_threshold is None:
+            # Django connects with None, which psycopg reads as "never prepare", even when a cursor asks. Only
+            # server-binding cursors ever prepare (Django's own bind on the client), and ours ask explicitly; the
+            # high threshold keeps anything else from being prepared automatically.
+            raw.prepare_threshold = _NEVER_AUTOMATICALLY
+        cursor = _preparing_cursor_class()(raw)
+        if connection.timezone != connection.connection.adapters.get_loader(_TIMESTAMPTZ_OID, _TEXT).timezone:
+            register_tzloader(connection.timezone, cursor)  # as create_cursor() does when the two disagree
+        return connection._prepare_cursor(cursor)
+
+
+_NEVER_AUTOMATICALLY = 2**31
+_TIMESTAMPTZ_OID = 1184
+_TEXT = 0  # psycopg.pq.Format.TEXT
+
+
+@functools.cache
+def _preparing_cursor_class() -> type:
+    """Built on first use: it needs psycopg, which a SQLite-only install may not have."""
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparingCursor(ServerBindingCursor):  # type: ignore[misc, valid-type]
+        def execute(self, query: Any, params: Any = None, *, prepare: bool | None = True, binary: Any = None) -> Any:
+            return super().execute(query, params, prepare=prepare, binary=binary)
+
+        def _send_query_prepared(self, name: bytes, pgq: Any, **kwargs: Any) -> None:
+            # psycopg records the statement it sent only for unprepared ones; Django's query log reads it from here.
+            self._query = pgq
+            super()._send_query_prepared(name, pgq, **kwargs)
+
+    return PreparingCursor
+
+
 class _CompiledSelect:
     def __init__(self, queryset: models.QuerySet, fields: dict[str, models.Field], alias: str) -> None:
         connection = connections[alias]
         self.fields = fields
         sentinels = {name: _sentinel(field) for name, field in fields.items()}
-        compiler = queryset.filter(**sentinels).query.get_compiler(using=alias)
+        # No ORDER BY: like QuerySet.get(), which is what these lookups are (the sort cost PostgreSQL a plan node).
+        compiler = queryset.filter(**sentinels).order_by().query.get_compiler(using=alias)
         if queryset.query.select_for_update:
             with transaction.atomic(using=alias):  # FOR UPDATE only compiles inside a transaction
                 self.sql, params = compiler.as_sql()
@@ -108,7 +166,7 @@ class PreparedQuery(Generic[M]):
         params = list(state.params)
         for name, slot in state.slots.items():
             params[slot] = state.fields[name].get_db_prep_value(values[name], connection, prepared=False)
-        with connection.cursor() as cursor:
+        with _cursor(connection) as cursor:
             cursor.execute(state.sql, params)
             rows = cursor.fetchmany(limit)
         if state.converters:
@@ -161,7 +219,7 @@ class PreparedInsert(Generic[M]):
         signals.pre_save.send(sender=self.model, instance=obj, raw=False, using=alias, update_fields=None)
         compiler = state.compiler
         params = [compiler.prepare_value(f, compiler.pre_save_val(f, obj)) for f in state.fields]
-        with connection.cursor() as cursor:
+        with _cursor(connection) as cursor:
             cursor.execute(state.sql, params)
             if state.returning:
                 row = connection.ops.fetch_returned_insert_columns(cursor, compiler.returning_params)
@@ -206,7 +264,7 @@ class PreparedUpdate(Generic[M]):
         signals.pre_save.send(sender=self.model, instance=obj, raw=False, using=alias, update_fields=update_fields)
         params = [field.get_db_prep_save(field.pre_save(obj, False), connection) for field in state.fields]
         params.append(self.model._meta.pk.get_db_prep_value(obj.pk, connection, prepared=False))
-        with connection.cursor() as cursor:
+        with _cursor(connection) as cursor:
             cursor.execute(state.sql, params)
             updated = cursor.rowcount
         if not updated:
@@ -216,3 +274,52 @@ class PreparedUpdate(Generic[M]):
             sender=self.model, instance=obj, created=False, update_fields=update_fields, raw=False, using=alias
         )
         return obj
+
+
+class _CompiledFilterUpdate:
+    def __init__(self, model: type[models.Model], alias: str, build: Callable[..., Any], fields: dict) -> None:
+        connection = connections[alias]
+        sentinels = {name: _sentinel(field) for name, field in fields.items()}
+        queryset, values = build(**sentinels)
+        query = queryset.query.chain(UpdateQuery)
+        query.add_update_values(values)
+        self.sql, params = query.get_compiler(using=alias).as_sql()
+        self.params = list(params)
+        self.fields = fields
+        self.slots: dict[str, list[int]] = {}
+        for name, field in fields.items():
+            bound = field.get_db_prep_value(sentinels[name], connection, prepared=False)
+            self.slots[name] = [i for i, value in enumerate(self.params) if value == bound]
+            if not self.slots[name]:
+                raise ValueError(f"{name} is not bound in {self.sql!r}")
+
+
+class PreparedFilterUpdate(Generic[M]):
+    """`queryset.update(**values)` for a statement whose shape never changes (a claim: "this row, if still
+    pending"), compiled once per connection. `build(**named)` returns the queryset and the values, written with the
+    keyword arguments wherever a call's own values go; `fields` names each argument's model field (for its type).
+    `run(**named)` returns the number of rows updated, as QuerySet.update() does; no signals, as with update()."""
+
+    def __init__(self, model: type[M], build: Callable[..., tuple[models.QuerySet[M], dict[str, Any]]], **fields: str):
+        self.model = model
+        self.build = build
+        self.field_names = fields
+
+    def run(self, using: str | None = None, **values: Any) -> int:
+        alias = using or "default"
+        connection = connections[alias]
+
+        def compile_() -> _CompiledFilterUpdate:
+            meta = self.model._meta
+            fields = {name: meta.pk if f == "pk" else meta.get_field(f) for name, f in self.field_names.items()}
+            return _CompiledFilterUpdate(self.model, alias, self.build, fields)
+
+        state = _compiled(connection, id(self), compile_)
+        params = list(state.params)
+        for name, slots in state.slots.items():
+            bound = state.fields[name].get_db_prep_value(values[name], connection, prepared=False)
+            for slot in slots:
+                params[slot] = bound
+        with _cursor(connection) as cursor:
+            cursor.execute(state.sql, params)
+            return cursor.rowcount

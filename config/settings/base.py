@@ -72,6 +72,9 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout let the dev server, an in-process worker and the shell share the file.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"})
+# The hot-path statements in core/prepared.py are prepared on the PostgreSQL server. Set false behind a pooler that
+# cannot keep prepared statements across transactions (PgBouncer in transaction mode before 1.21).
+PATCHBAY_DB_PREPARED_STATEMENTS = env.bool("PATCHBAY_DB_PREPARED_STATEMENTS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -168,3 +168,33 @@ def test_a_token_update_writes_its_fields_only(workspace):
     Connector.objects.filter(pk=connector.pk).delete()
     with pytest.raises(DatabaseError):
         update.save(connector)
+
+
+def test_a_claim_takes_a_pending_execution_once_and_only_before_its_deadline(workspace):
+    from connectors.executions.services import CLAIM_PENDING
+
+    connector = ConnectorFactory(workspace=workspace)
+    now = timezone.now()
+    live, expired, unbounded = (
+        Execution.objects.create(
+            workspace=workspace,
+            connector=connector,
+            entity="customers",
+            action="list",
+            status=ExecutionStatus.PENDING,
+            run_count=2,
+            deadline_at=deadline,
+        )
+        for deadline in (now + timedelta(minutes=1), now - timedelta(seconds=1), None)
+    )
+    with CaptureQueriesContext(connection) as queries:
+        assert CLAIM_PENDING.run(pk=live.pk, now=now, runner="host:1") == 1
+        assert CLAIM_PENDING.run(pk=str(live.pk), now=now, runner="host:2") == 0  # already taken
+        assert CLAIM_PENDING.run(pk=expired.pk, now=now, runner="host:1") == 0
+        assert CLAIM_PENDING.run(pk=unbounded.pk, now=now, runner="host:3") == 1
+    assert all(q["sql"].startswith("UPDATE") for q in queries.captured_queries)
+    live.refresh_from_db()
+    assert (live.status, live.started_at, live.runner, live.run_count) == (ExecutionStatus.RUNNING, now, "host:1", 3)
+    expired.refresh_from_db()
+    assert (expired.status, expired.started_at, expired.run_count) == (ExecutionStatus.PENDING, None, 2)
+    assert Execution.objects.get(pk=unbounded.pk).runner == "host:3"
