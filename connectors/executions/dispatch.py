@@ -19,13 +19,14 @@ logger = logging.getLogger("patchbay.execution")
 
 # One quick retry, then give up: the sweeper re-sends, and the caller is told at once rather than after minutes.
 DISPATCH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.1, "interval_step": 0.2, "interval_max": 0.5}
-# RuntimeError: what Celery's Redis result backend raises when it cannot subscribe to the result (Redis is down);
-# it comes before the message is published, so nothing was sent. The next call reconnects.
+# RuntimeError: what Celery's Redis result backend raises when it cannot subscribe to a result (Redis is down); it
+# comes before the message is published, so nothing was sent. Executions store no result, but keep the guard.
 BROKER_ERRORS: tuple[type[BaseException], ...] = (KombuOperationalError, RedisError, OSError, RuntimeError)
 
 
 def send_to_queue(execution_id: Any) -> Any:
-    """Queue one execution by id. Returns the AsyncResult, or None when the broker could not take it."""
+    """Queue one execution by id. Returns the AsyncResult (no result is stored: the record is the result), or None
+    when the broker could not take it."""
     try:
         return run_execution_task.apply_async(args=[str(execution_id)], retry=True, retry_policy=DISPATCH_RETRY_POLICY)
     except BROKER_ERRORS as exc:
@@ -35,9 +36,9 @@ def send_to_queue(execution_id: Any) -> Any:
 
 def dispatch_after_commit(execution: Execution) -> None:
     def send() -> None:
-        # Kept so a synchronous caller can wait on the result backend (Redis pub/sub) instead of polling the DB.
-        execution._async_result = send_to_queue(execution.pk)  # type: ignore[attr-defined]
-        if execution._async_result is None:  # type: ignore[attr-defined]
+        # A synchronous caller then waits for the worker's signal (completion.py) instead of polling the record.
+        execution._dispatched = send_to_queue(execution.pk) is not None  # type: ignore[attr-defined]
+        if not execution._dispatched:  # type: ignore[attr-defined]
             execution._dispatch_failed = True  # type: ignore[attr-defined]
             Execution.objects.filter(pk=execution.pk, status=ExecutionStatus.PENDING).update(dispatched_at=None)
 

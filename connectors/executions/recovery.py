@@ -17,6 +17,7 @@ from .. import metrics
 from ..catalog import manifest_for
 from ..catalog.manifest import UnknownOperation
 from ..models import Execution, ExecutionStatus
+from . import completion
 from .dispatch import send_to_queue
 
 logger = logging.getLogger("patchbay.execution")
@@ -114,6 +115,7 @@ def _fail(execution: Execution, code: str, message: str, *, expect: str) -> bool
             connector_type=execution.connector.definition.slug, outcome=code, duration_seconds=None
         )
         logger.warning("execution %s ended %s", execution.pk, code)
+        completion.signal_finished(execution.pk)
     return bool(done)
 
 

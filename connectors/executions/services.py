@@ -16,12 +16,12 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, close_old_connections, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from core.errors import FieldError, InvalidInput, ServiceUnavailable, TokenUnavailable, UpstreamError
-from core.prepared import PreparedInsert, PreparedQuery
+from core.prepared import PreparedFilterUpdate, PreparedInsert, PreparedQuery, PreparedUpdate
 from webhooks.services import emit
 from workspaces.services import Actor, touch_last_used
 
@@ -39,6 +39,7 @@ from ..oauth.tokens import credentials_with_fresh_token, merge_token, request_re
 from ..selectors import auth_scheme_of, connector_credentials
 from ..status import connector_proven, connector_set_status
 from ..validation import secret_fields
+from . import completion
 from .dispatch import dispatch_after_commit, runner_id
 from .recovery import recover_execution
 
@@ -65,6 +66,29 @@ def upstream_limits(**overrides: Any) -> Limits:
 
 # Every execute writes one row: its INSERT is compiled once per connection (core.prepared).
 EXECUTION_INSERT = PreparedInsert(Execution)
+
+
+class _SuccessOutcome:
+    """A worker's write of a successful outcome (what _perform and _finish set), compiled once per connection."""
+
+    keys = frozenset(
+        {"status", "result", "connector_metadata", "upstream_status", "attempts"}  # _perform
+        | {"duration_ms", "finished_at", "params_encrypted"}  # _finish
+    )
+
+    def __init__(self) -> None:
+        self.update = PreparedUpdate(Execution, sorted(self.keys))
+
+    def write(self, execution: Execution) -> None:
+        try:
+            self.update.save(execution)
+        except DatabaseError as exc:
+            if "did not affect any rows" not in str(exc):
+                raise
+            logger.warning("execution %s was deleted before its outcome was written", execution.pk)
+
+
+SUCCESS_OUTCOME = _SuccessOutcome()
 # A waiting caller's poll of its execution.
 EXECUTION_ROW = PreparedQuery(lambda: Execution.objects.all(), "pk")
 # What a worker loads to run a claimed execution, compiled likewise; the manifest text (most of the definition row)
@@ -161,21 +185,18 @@ def execution_start(
 def execution_wait(execution: Execution, timeout: float | None = None) -> Execution:
     """Wait for a worker to finish the execution (up to PATCHBAY_EXECUTE_TIMEOUT); returns it refreshed.
 
-    Never longer than the timeout, and never an error: with the database gone the caller still gets the id."""
+    Woken by the worker's signal (completion.py) when Redis carries it, else by polling the record. Never longer
+    than the timeout, and never an error: with the database gone the caller still gets the id."""
     if execution.status in (ExecutionStatus.SUCCESS, ExecutionStatus.ERROR):
         return execution  # ran in-process: the object is already up to date
     began = getattr(execution, "_began", time.monotonic())
     deadline = began + (settings.PATCHBAY_EXECUTE_TIMEOUT if timeout is None else timeout)
-    async_result = getattr(execution, "_async_result", None)
-    if async_result is not None:
-        try:
-            async_result.get(
-                timeout=max(0.0, deadline - time.monotonic()), propagate=False, disable_sync_subtasks=False
-            )
-        except Exception:  # noqa: BLE001 - timeouts and backend hiccups fall through to reading the record
-            logger.debug("waiting on the result backend for execution %s failed; reading the record", execution.pk)
+    signalled = getattr(execution, "_dispatched", False)
     delay = 0.002
     while True:
+        if signalled:
+            # A slice at a time: the record is read after each, so an outcome nobody signalled is still seen.
+            signalled = completion.wait_finished(execution.pk, deadline - time.monotonic()) is not None
         try:
             _reload(execution)
         except DB_OUTAGE_ERRORS:
@@ -185,9 +206,10 @@ def execution_wait(execution: Execution, timeout: float | None = None) -> Execut
             return execution
         if time.monotonic() >= deadline:
             return execution
-        # Workers finish most calls in milliseconds: poll fast at first, then back off.
-        time.sleep(delay)
-        delay = min(delay * 1.5, 0.05)
+        if not signalled:
+            # Workers finish most calls in milliseconds: poll fast at first, then back off.
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 1.5, 0.05)
 
 
 def _reload(execution: Execution) -> None:
@@ -233,12 +255,24 @@ def _claim(execution_id: str) -> Execution | None:
     return EXECUTION_TO_RUN.get(pk=execution_id)
 
 
+# A worker's claim of a queued execution: pending and not past its deadline -> running, here. Compiled once per
+# connection (core.prepared): the ORM took longer to build it than PostgreSQL took to run it.
+CLAIM_PENDING = PreparedFilterUpdate(
+    Execution,
+    lambda pk, now, runner: (
+        Execution.objects.filter(pk=pk, status=ExecutionStatus.PENDING).filter(
+            Q(deadline_at__isnull=True) | Q(deadline_at__gt=now)
+        ),
+        {"status": ExecutionStatus.RUNNING, "started_at": now, "runner": runner, "run_count": F("run_count") + 1},
+    ),
+    pk="pk",
+    now="started_at",
+    runner="runner",
+)
+
+
 def _claim_pending(execution_id: str, now: datetime) -> bool:
-    return bool(
-        Execution.objects.filter(pk=execution_id, status=ExecutionStatus.PENDING)
-        .filter(Q(deadline_at__isnull=True) | Q(deadline_at__gt=now))
-        .update(status=ExecutionStatus.RUNNING, started_at=now, runner=runner_id(), run_count=F("run_count") + 1)
-    )
+    return bool(CLAIM_PENDING.run(pk=execution_id, now=now, runner=runner_id()))
 
 
 def _run(execution: Execution, params: dict[str, Any]) -> None:
@@ -267,6 +301,7 @@ def _finish(execution: Execution, fields: dict[str, Any], *, started: float) -> 
     else:
         # The outcome exists only in this process now: ride out a database restart rather than lose it.
         _with_db_retries(lambda: _record_outcome(execution, fields))
+        completion.signal_finished(execution.pk)  # committed: a caller waiting on it may read it now
     touch_last_used(connector, fields["finished_at"])
     metrics.record_execution(
         connector_type=connector.definition.slug,
@@ -286,6 +321,9 @@ def _finish(execution: Execution, fields: dict[str, Any], *, started: float) -> 
 
 
 def _record_outcome(execution: Execution, fields: dict[str, Any]) -> None:
+    if fields.keys() == SUCCESS_OUTCOME.keys:
+        SUCCESS_OUTCOME.write(execution)  # the common case, compiled once per connection
+        return
     with _atomic_if_failed(fields):
         Execution.objects.filter(pk=execution.pk).update(**fields)
         _emit_failure(execution, fields)

@@ -15,6 +15,8 @@ from ..models import Connector
 @shared_task(
     name="connectors.run_execution",
     acks_late=True,
+    # The record is the result; a waiting caller is woken by completion.signal_finished, not the result backend.
+    ignore_result=True,
     # The database went away before the run was claimed: try again with backoff; the row is still pending.
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=1,

@@ -160,11 +160,28 @@ def test_other_workspace_cannot_read_executions(api, other_api, stripe, stub):
     assert other_api.get("/api/v1/integrations/executions/nope").status_code == 404
 
 
-def test_execute_on_a_real_celery_worker(api, stripe, stub, celery_worker):
+def test_execute_on_a_real_celery_worker(api, stripe, stub, celery_worker, monkeypatch):
+    import redis
+
+    from config.celery_app import app as celery_app
+    from connectors.executions import completion
+
     stub.expect_request("/v1/customers").respond_with_json(customers_page(["cus_w"], False))
+    answers: list = []
+    wait = completion.wait_finished
+    monkeypatch.setattr(completion, "wait_finished", lambda *a, **k: answers.append(wait(*a, **k)) or answers[-1])
+
     response = api.post(f"{BASE}/{stripe}/execute", {"entity": "customers", "action": "list"})
+
     assert response.status_code == 200, response.json()
     assert response.json()["result"] == [{"id": "cus_w", "object": "customer"}]
+    # The caller's last wait ended because the worker signalled the committed outcome, not by polling the record.
+    assert answers and answers[-1] is True
+    client = redis.Redis.from_url(celery_app.conf.broker_url)
+    execution_id = response.json()["execution_metadata"]["execution_id"]
+    assert client.exists(f"patchbay:execution-done:{execution_id}") == 0  # the caller took its signal
+    stored = [client.get(key) or b"" for key in client.scan_iter("celery-task-meta-*", count=1000)]
+    assert not [meta for meta in stored if execution_id.encode() in meta]  # no result stored: the record is it
 
 
 def test_a_cursor_that_is_not_ours_is_a_422_with_the_field(api, stub):

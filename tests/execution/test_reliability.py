@@ -7,6 +7,7 @@ gunicorn and worker processes being stopped and killed.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import socket
 import subprocess
@@ -304,3 +305,22 @@ def test_queued_parameters_survive_the_old_key_being_retired(connector, stub, se
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.SUCCESS, execution.error_message
     assert stub.log[-1][0].args["limit"] == "3"
+
+
+def test_an_execution_deleted_while_it_ran_ends_the_run_quietly(connector, stub, caplog, monkeypatch):
+    from connectors.executions import services
+
+    execution = queued(connector)
+    perform = services._perform
+
+    def perform_then_lose_the_row(*args, **kwargs):
+        fields = perform(*args, **kwargs)
+        Execution.objects.filter(pk=execution.pk).delete()  # pruned, or its workspace deleted, mid-run
+        return fields
+
+    monkeypatch.setattr(services, "_perform", perform_then_lose_the_row)
+    with caplog.at_level(logging.WARNING, logger="patchbay.execution"):
+        run_execution(str(execution.pk))  # no exception for Celery to retry or report
+    assert len(stub.log) == 1
+    assert "was deleted before its outcome was written" in caplog.text
+    assert not Execution.objects.filter(pk=execution.pk).exists()
