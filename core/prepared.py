@@ -32,6 +32,11 @@ M = TypeVar("M", bound=models.Model)
 S = TypeVar("S")
 
 
+class RowGone(DatabaseError):
+    """A PreparedUpdate found no row to write: it was deleted meanwhile (save(update_fields=...) raises the same
+    DatabaseError)."""
+
+
 def _sentinel(field: models.Field) -> Any:
     """A value for `field` no real row has, to find where the compiled statement binds it."""
     target = field.target_field if field.is_relation else field  # type: ignore[attr-defined]
@@ -76,7 +81,7 @@ def _cursor(connection: Any) -> Any:
             # high threshold keeps anything else from being prepared automatically.
             raw.prepare_threshold = _NEVER_AUTOMATICALLY
         cursor = _preparing_cursor_class()(raw)
-        if connection.timezone != connection.connection.adapters.get_loader(_TIMESTAMPTZ_OID, _TEXT).timezone:
+        if connection.timezone != raw.adapters.get_loader(_TIMESTAMPTZ_OID, _TEXT).timezone:
             register_tzloader(connection.timezone, cursor)  # as create_cursor() does when the two disagree
         return connection._prepare_cursor(cursor)
 
@@ -268,7 +273,7 @@ class PreparedUpdate(Generic[M]):
             cursor.execute(state.sql, params)
             updated = cursor.rowcount
         if not updated:
-            raise DatabaseError("Save with update_fields did not affect any rows.")
+            raise RowGone("Save with update_fields did not affect any rows.")
         obj._state.db = alias
         signals.post_save.send(
             sender=self.model, instance=obj, created=False, update_fields=update_fields, raw=False, using=alias
@@ -277,7 +282,7 @@ class PreparedUpdate(Generic[M]):
 
 
 class _CompiledFilterUpdate:
-    def __init__(self, model: type[models.Model], alias: str, build: Callable[..., Any], fields: dict) -> None:
+    def __init__(self, alias: str, build: Callable[..., Any], fields: dict[str, models.Field]) -> None:
         connection = connections[alias]
         sentinels = {name: _sentinel(field) for name, field in fields.items()}
         queryset, values = build(**sentinels)
@@ -312,7 +317,7 @@ class PreparedFilterUpdate(Generic[M]):
         def compile_() -> _CompiledFilterUpdate:
             meta = self.model._meta
             fields = {name: meta.pk if f == "pk" else meta.get_field(f) for name, f in self.field_names.items()}
-            return _CompiledFilterUpdate(self.model, alias, self.build, fields)
+            return _CompiledFilterUpdate(alias, self.build, fields)
 
         state = _compiled(connection, id(self), compile_)
         params = list(state.params)

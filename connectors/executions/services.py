@@ -16,12 +16,12 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections, transaction
+from django.db import InterfaceError, OperationalError, close_old_connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from core.errors import FieldError, InvalidInput, ServiceUnavailable, TokenUnavailable, UpstreamError
-from core.prepared import PreparedFilterUpdate, PreparedInsert, PreparedQuery, PreparedUpdate
+from core.prepared import PreparedFilterUpdate, PreparedInsert, PreparedQuery, PreparedUpdate, RowGone
 from webhooks.services import emit
 from workspaces.services import Actor, touch_last_used
 
@@ -82,13 +82,12 @@ class _SuccessOutcome:
     def write(self, execution: Execution) -> None:
         try:
             self.update.save(execution)
-        except DatabaseError as exc:
-            if "did not affect any rows" not in str(exc):
-                raise
+        except RowGone:
             logger.warning("execution %s was deleted before its outcome was written", execution.pk)
 
 
 SUCCESS_OUTCOME = _SuccessOutcome()
+
 # A waiting caller's poll of its execution.
 EXECUTION_ROW = PreparedQuery(lambda: Execution.objects.all(), "pk")
 # What a worker loads to run a claimed execution, compiled likewise; the manifest text (most of the definition row)
