@@ -49,6 +49,35 @@ def _sentinel(field: models.Field) -> Any:
     return f"\x00prepared-{uuid.uuid4().hex}"
 
 
+def _fields(model: type[models.Model], names: dict[str, str]) -> dict[str, models.Field]:
+    """Each argument's model field, by name (`pk` is the primary key)."""
+    meta = model._meta
+    return {arg: meta.pk if name == "pk" else meta.get_field(name) for arg, name in names.items()}
+
+
+def _slots(
+    sql: str, params: list[Any], fields: dict[str, models.Field], sentinels: dict[str, Any], connection: Any
+) -> dict[str, list[int]]:
+    """Where each named value is bound in the compiled parameters: the positions of its sentinel."""
+    slots: dict[str, list[int]] = {}
+    for name, field in fields.items():
+        bound = field.get_db_prep_value(sentinels[name], connection, prepared=False)
+        slots[name] = [i for i, value in enumerate(params) if value == bound]
+        if not slots[name]:
+            raise ValueError(f"{name} is not bound in {sql!r}")
+    return slots
+
+
+def _bind(state: Any, values: dict[str, Any], connection: Any) -> list[Any]:
+    """The compiled parameters with this call's values in their slots."""
+    params = list(state.params)
+    for name, slots in state.slots.items():
+        bound = state.fields[name].get_db_prep_value(values[name], connection, prepared=False)
+        for slot in slots:
+            params[slot] = bound
+    return params
+
+
 def _compiled(connection: Any, key: Any, build: Callable[[], S]) -> S:
     """This connection's compiled statement for `key`, built on first use. Kept on the connection object (one per
     thread and alias), so it lives exactly as long as the connection does and no thread ever sees another's."""
@@ -121,13 +150,10 @@ class _CompiledSelect:
         else:
             self.sql, params = compiler.as_sql()
         self.params = list(params)
-        self.slots: dict[str, int] = {}
-        for name, field in fields.items():
-            bound = field.get_db_prep_value(sentinels[name], connection, prepared=False)
-            where = [i for i, value in enumerate(self.params) if value == bound]
+        self.slots = _slots(self.sql, self.params, fields, sentinels, connection)
+        for name, where in self.slots.items():
             if len(where) != 1:
                 raise ValueError(f"{name} is bound {len(where)} times in {self.sql!r}; a PreparedQuery binds it once")
-            self.slots[name] = where[0]
         self.compiler = compiler
         klass_info, select = compiler.klass_info, compiler.select
         self.model = klass_info["model"]
@@ -153,11 +179,9 @@ class PreparedQuery(Generic[M]):
             self._where = (queryset.model, queryset.db)
         model, alias = self._where
         connection = connections[alias]
-        meta = model._meta
 
         def build() -> _CompiledSelect:
-            fields = {name: meta.pk if name == "pk" else meta.get_field(name) for name in self._params}
-            return _CompiledSelect(self._queryset(), fields, alias)
+            return _CompiledSelect(self._queryset(), _fields(model, {name: name for name in self._params}), alias)
 
         return _compiled(connection, id(self), build), connection
 
@@ -168,11 +192,8 @@ class PreparedQuery(Generic[M]):
         alias = connection.alias
         if state.compiler.query.select_for_update and not connection.in_atomic_block:
             raise transaction.TransactionManagementError("select_for_update cannot be used outside of a transaction.")
-        params = list(state.params)
-        for name, slot in state.slots.items():
-            params[slot] = state.fields[name].get_db_prep_value(values[name], connection, prepared=False)
         with _cursor(connection) as cursor:
-            cursor.execute(state.sql, params)
+            cursor.execute(state.sql, _bind(state, values, connection))
             rows = cursor.fetchmany(limit)
         if state.converters:
             rows = list(state.compiler.apply_converters(rows, state.converters))
@@ -291,12 +312,7 @@ class _CompiledFilterUpdate:
         self.sql, params = query.get_compiler(using=alias).as_sql()
         self.params = list(params)
         self.fields = fields
-        self.slots: dict[str, list[int]] = {}
-        for name, field in fields.items():
-            bound = field.get_db_prep_value(sentinels[name], connection, prepared=False)
-            self.slots[name] = [i for i, value in enumerate(self.params) if value == bound]
-            if not self.slots[name]:
-                raise ValueError(f"{name} is not bound in {self.sql!r}")
+        self.slots = _slots(self.sql, self.params, fields, sentinels, connection)
 
 
 class PreparedFilterUpdate(Generic[M]):
@@ -308,23 +324,16 @@ class PreparedFilterUpdate(Generic[M]):
     def __init__(self, model: type[M], build: Callable[..., tuple[models.QuerySet[M], dict[str, Any]]], **fields: str):
         self.model = model
         self.build = build
-        self.field_names = fields
+        self.names = fields
+
+    @functools.cached_property
+    def fields(self) -> dict[str, models.Field]:
+        return _fields(self.model, self.names)
 
     def run(self, using: str | None = None, **values: Any) -> int:
         alias = using or "default"
         connection = connections[alias]
-
-        def compile_() -> _CompiledFilterUpdate:
-            meta = self.model._meta
-            fields = {name: meta.pk if f == "pk" else meta.get_field(f) for name, f in self.field_names.items()}
-            return _CompiledFilterUpdate(alias, self.build, fields)
-
-        state = _compiled(connection, id(self), compile_)
-        params = list(state.params)
-        for name, slots in state.slots.items():
-            bound = state.fields[name].get_db_prep_value(values[name], connection, prepared=False)
-            for slot in slots:
-                params[slot] = bound
+        state = _compiled(connection, id(self), lambda: _CompiledFilterUpdate(alias, self.build, self.fields))
         with _cursor(connection) as cursor:
-            cursor.execute(state.sql, params)
+            cursor.execute(state.sql, _bind(state, values, connection))
             return cursor.rowcount

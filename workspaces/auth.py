@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from ninja.security import HttpBearer
 
 from core.errors import AuthenticationFailed, NotFound, PermissionDenied
+from core.redis_clients import redis_client
 
 from .models import ApiKey, ApplicationCredential, Workspace
 from .services import (
@@ -117,7 +118,7 @@ class KeyCache:
         if not url:
             return
         try:
-            _redis(url).publish(self.channel, b"1")
+            redis_client(url).publish(self.channel, b"1")
         except Exception as exc:  # noqa: BLE001 - a failed publish must not fail the revocation that committed
             # Subscribers that missed it are the ones cut off from Redis: they stop caching until they resubscribe.
             logger.warning("could not broadcast an API key change: %s", type(exc).__name__)
@@ -168,18 +169,6 @@ class KeyCache:
 
     def close(self) -> None:
         self._stop.set()
-
-
-_redis_clients: dict[str, Any] = {}
-
-
-def _redis(url: str) -> Any:
-    import redis
-
-    client = _redis_clients.get(url)
-    if client is None:
-        client = _redis_clients[url] = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
-    return client
 
 
 def _copy_key(key: ApiKey) -> ApiKey:

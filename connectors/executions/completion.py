@@ -18,6 +18,8 @@ from typing import Any
 from celery import current_app
 from redis.exceptions import RedisError
 
+from core.redis_clients import redis_client
+
 logger = logging.getLogger("patchbay.execution")
 
 # A finished execution nobody waited for leaves its key behind this long.
@@ -26,27 +28,18 @@ SIGNAL_TTL_SECONDS = 120
 # that went away) at least this often.
 WAIT_SLICE_SECONDS = 1.0
 
-_clients: dict[str, Any] = {}
-
 
 def _key(execution_id: Any) -> str:
     return f"patchbay:execution-done:{execution_id}"
 
 
 def _client() -> Any:
-    """A client for the broker's Redis (None with another broker, e.g. in-process tasks). The socket timeout
+    """A client for the broker's Redis (None with another broker, e.g. in-process tasks). Its socket timeout
     outlasts one wait slice; a Redis that stops answering fails the wait in seconds."""
     url = current_app.conf.broker_url or ""
     if not url.startswith(("redis://", "rediss://", "unix://")):
         return None
-    client = _clients.get(url)
-    if client is None:
-        import redis
-
-        client = _clients[url] = redis.Redis.from_url(
-            url, socket_connect_timeout=2, socket_timeout=WAIT_SLICE_SECONDS + 2
-        )
-    return client
+    return redis_client(url)
 
 
 def signal_finished(execution_id: Any) -> None:

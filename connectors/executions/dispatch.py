@@ -36,10 +36,10 @@ def send_to_queue(execution_id: Any) -> Any:
 
 def dispatch_after_commit(execution: Execution) -> None:
     def send() -> None:
-        # A synchronous caller then waits for the worker's signal (completion.py) instead of polling the record.
+        # True: a synchronous caller waits for the worker's signal (completion.py) instead of polling the record.
+        # False: the caller is told at once (503) that the sweeper will send it. Unset until the commit.
         execution._dispatched = send_to_queue(execution.pk) is not None  # type: ignore[attr-defined]
         if not execution._dispatched:  # type: ignore[attr-defined]
-            execution._dispatch_failed = True  # type: ignore[attr-defined]
             Execution.objects.filter(pk=execution.pk, status=ExecutionStatus.PENDING).update(dispatched_at=None)
 
     transaction.on_commit(send)

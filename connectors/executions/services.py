@@ -170,7 +170,7 @@ def execution_start(
     EXECUTION_INSERT.insert(execution)
     execution._began = began  # type: ignore[attr-defined]  # execution_wait counts the caller's time from here
     dispatch_after_commit(execution)
-    if getattr(execution, "_dispatch_failed", False):
+    if getattr(execution, "_dispatched", None) is False:
         raise ServiceUnavailable(
             "The task queue is unavailable. Patchbay kept this execution and starts it when the queue is back "
             f'(until {execution.deadline_at:%H:%M:%S} UTC, then it fails with error_code "deadline_exceeded"): '
