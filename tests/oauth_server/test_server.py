@@ -228,6 +228,24 @@ def test_fail_switch_with_a_chosen_error(clean_oauth_server: OAuthTestServer) ->
     assert (response.status_code, response.json()["error"]) == (400, "invalid_grant")
 
 
+def test_reset_abandons_a_request_still_in_an_injected_delay(clean_oauth_server: OAuthTestServer) -> None:
+    """An earlier test's client gave up on a slow token request; the server must not finish it inside the next test,
+    where it would take that test's injected failures (the stray that once made test_fail_switch flaky)."""
+    server = clean_oauth_server
+    tokens = _tokens(server)
+    server.slow(800)
+    auth = (server.client_id, server.client_secret)
+    with pytest.raises(requests.Timeout):
+        requests.post(server.token_url, data={"grant_type": "refresh_token"}, auth=auth, timeout=0.2)
+
+    server.reset()  # what clean_oauth_server does between tests
+    server.fail_next(1)
+    time.sleep(0.8)  # past the moment the abandoned request's delay would have ended
+
+    assert (_refresh(server, tokens["refresh_token"]).status_code, server.token_requests("refresh_token")) == (503, 1)
+    assert _refresh(server, tokens["refresh_token"]).status_code == 200
+
+
 def test_slow_switch_and_concurrent_refresh_with_one_token(clean_oauth_server: OAuthTestServer) -> None:
     server = clean_oauth_server
     tokens = _tokens(server)

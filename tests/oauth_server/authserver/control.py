@@ -67,6 +67,9 @@ class Control:
         self._log: list[dict[str, Any]] = []
         self._failures: dict[str, dict[str, Any]] = {}
         self._delays_ms: dict[str, int] = {}
+        # Set by reset(): wakes requests still sleeping in an injected delay from an earlier test, which then give up
+        # instead of consuming this test's failure switches or token state.
+        self._reset_event = threading.Event()
         # client_id -> {"client_auth": "any" | "basic" | "body", "pkce_required": bool | None}
         self._clients: dict[str, dict[str, Any]] = {}
         # issuer -> PEM public key of a service account (RFC 7523 assertions)
@@ -102,6 +105,8 @@ class Control:
             self._log.clear()
             self._failures.clear()
             self._delays_ms.clear()
+            self._reset_event.set()
+            self._reset_event = threading.Event()
 
     # Clients ----------------------------------------------------------------------------------------------------
 
@@ -176,9 +181,13 @@ class Control:
             else:
                 self._delays_ms[endpoint] = ms
 
-    def delay_ms(self, endpoint: str) -> int:
+    def delay(self, endpoint: str) -> bool:
+        """Sleep for the endpoint's injected delay. False if reset() ran meanwhile: the request is a leftover of an
+        earlier test (its client gave up long ago) and must not touch the state the next test set up."""
         with self._lock:
-            return self._delays_ms.get(endpoint, 0)
+            ms = self._delays_ms.get(endpoint, 0)
+            reset = self._reset_event
+        return not (ms and reset.wait(ms / 1000))
 
     def switches(self) -> dict[str, Any]:
         with self._lock:

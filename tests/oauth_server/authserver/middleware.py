@@ -6,7 +6,6 @@ import base64
 import binascii
 import json
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_plus, urlencode
@@ -49,9 +48,11 @@ class TestControlMiddleware:
             details.update(_describe_client_request(request))
         entry = control.record(details)
 
-        delay_ms = control.delay_ms(endpoint)
-        if delay_ms:
-            time.sleep(delay_ms / 1000)
+        if not control.delay(endpoint):
+            control.finish(entry, 503, abandoned_by_reset=True)
+            return JsonResponse(
+                {"error": "temporarily_unavailable", "error_description": "test server reset"}, status=503
+            )
 
         failure = control.take_failure(endpoint)
         if failure is not None:
