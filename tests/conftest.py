@@ -99,6 +99,17 @@ class ApiClient:
         return self.client.delete(path, headers=self._headers(headers))
 
 
+@pytest.fixture(autouse=True)
+def _celery_mode_left_as_found() -> Any:
+    """Fail the test whose fixtures leave Celery queueing to a broker. Every later test would then send its tasks to
+    a queue no worker reads, and fail far from the cause (webhook deliveries stayed pending after tests/oauth)."""
+    from config.celery_app import app
+
+    before = app.conf.task_always_eager
+    yield
+    assert app.conf.task_always_eager == before, "a fixture changed Celery's task_always_eager and did not restore it"
+
+
 @pytest.fixture
 def user(db):
     return UserFactory()
@@ -192,8 +203,10 @@ def celery_worker(require_redis, require_postgres, transactional_db, settings):
         )
         for i in range(2)
     ]
-    settings.CELERY_TASK_ALWAYS_EAGER = False
+    # Read before the settings change: Celery's configuration reads Django's settings lazily, so reading it after
+    # saved False, and every later test queued to a broker with no worker instead of running tasks in-process.
     old = (app.conf.task_always_eager, app.conf.broker_url, app.conf.result_backend)
+    settings.CELERY_TASK_ALWAYS_EAGER = False
     app.conf.task_always_eager = False
     app.conf.broker_url = redis
     app.conf.result_backend = redis
