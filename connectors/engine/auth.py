@@ -181,15 +181,8 @@ def _jwt(rule: ApplyRule, credentials: dict[str, Any], config: Mapping[str, Any]
         **credentials,
         FINGERPRINT: public_key_fingerprint(key),
     }
-    issued = int(time.time())
-    claims: dict[str, Any] = {name: _claim(template, values) for name, template in spec.claims.items()}
-    claims.update(iat=issued, exp=issued + spec.lifetime)
-    headers = {"kid": str(credentials[spec.key_id])} if spec.key_id and credentials.get(spec.key_id) else None
-    try:
-        token = jwt.encode(claims, key, algorithm=spec.algorithm, headers=headers)
-    except (ValueError, TypeError, jwt.PyJWTError):
-        # The library's message may describe the key: name the field only.
-        raise _key_error(spec.private_key, f"is not a usable {spec.algorithm} private key") from None
+    claims = {name: _claim(template, values) for name, template in spec.claims.items()}
+    token = sign_jwt(spec, claims, key, key_id=credentials.get(spec.key_id) if spec.key_id else None)
     out.headers[rule.name or "Authorization"] = f"{rule.prefix}{token}"
     return [token]
 
@@ -258,6 +251,22 @@ def private_key(credentials: Mapping[str, Any], name: str) -> Any:
         return serialization.load_pem_private_key(pem.encode("ascii", "replace"), password=None)
     except (ValueError, TypeError):
         raise _key_error(name, "is not a readable PEM private key (unencrypted PKCS#8)") from None
+
+
+def sign_jwt(
+    spec: JwtSpec, claims: Mapping[str, Any], key: Any, *, key_id: Any = None, now: float | None = None
+) -> str:
+    """`claims` plus `iat` and `exp` (`spec.lifetime` apart), signed with `key` (from private_key()), with `kid` in
+    the header when there is one. The one JWT signer: the `jwt` apply style and the jwt_bearer grant's assertion."""
+    issued = int(now if now is not None else time.time())
+    headers = {"kid": str(key_id)} if key_id else None
+    try:
+        return jwt.encode(
+            {**claims, "iat": issued, "exp": issued + spec.lifetime}, key, algorithm=spec.algorithm, headers=headers
+        )
+    except (ValueError, TypeError, jwt.PyJWTError):
+        # The library's message may describe the key: name the field only.
+        raise _key_error(spec.private_key, f"is not a usable {spec.algorithm} private key") from None
 
 
 def public_key_fingerprint(key: Any) -> str:

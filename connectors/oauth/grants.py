@@ -13,15 +13,14 @@ scrubbed by the OAuth client, and a key that cannot be read or used is reported 
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
-import jwt
-
 from connectors.catalog.manifest import CLIENT_CREDENTIALS, JWT_BEARER, OAuthSpec
 from connectors.catalog.templates import placeholders
+from connectors.engine.auth import private_key, sign_jwt
+from core.errors import OperationInputError
 
 from . import client as oauth_client
 from .client import DEFAULT_TIMEOUT, OAuthError, TokenResponse
@@ -84,7 +83,6 @@ def signed_assertion(oauth: OAuthSpec, credentials: Mapping[str, Any], *, now: f
     if spec is None:
         raise OAuthError("invalid_request", "this scheme declares no jwt block", None, True)
     values = key_values(oauth, credentials)
-    issued = int(now if now is not None else time.time())
     claims: dict[str, Any] = {}
     for name, template in spec.claims.items():
         value = _render(template, values)
@@ -92,23 +90,13 @@ def signed_assertion(oauth: OAuthSpec, credentials: Mapping[str, Any], *, now: f
             claims[name] = value
     if spec.scope_claim and oauth.scopes:
         claims[spec.scope_claim] = (oauth.scope_separator or " ").join(oauth.scopes)
-    claims.update(iat=issued, exp=issued + spec.lifetime, jti=uuid.uuid4().hex)
-    headers = {"kid": str(values[spec.key_id])} if spec.key_id and values.get(spec.key_id) else None
-    key = values.get(spec.private_key)
-    if not isinstance(key, str) or not key.strip():
-        raise OAuthError(
-            "invalid_client", f"credential field {spec.private_key!r} (the private key) is missing", None, True
-        )
+    claims["jti"] = uuid.uuid4().hex
     try:
-        return jwt.encode(claims, key.replace("\\n", "\n"), algorithm=spec.algorithm, headers=headers)
-    except (ValueError, TypeError, jwt.PyJWTError):
-        # The library's message may quote the key: name the field only.
-        raise OAuthError(
-            "invalid_client",
-            f"credential field {spec.private_key!r} is not a usable {spec.algorithm} private key",
-            None,
-            True,
-        ) from None
+        key = private_key(values, spec.private_key)
+        return sign_jwt(spec, claims, key, key_id=values.get(spec.key_id) if spec.key_id else None, now=now)
+    except OperationInputError as exc:
+        # A token request never went out: the connector needs new credentials. The message names the field only.
+        raise OAuthError("invalid_client", exc.message, None, True) from None
 
 
 def key_values(oauth: OAuthSpec, credentials: Mapping[str, Any]) -> dict[str, Any]:

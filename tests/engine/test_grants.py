@@ -23,6 +23,7 @@ from connectors.catalog.manifest import CLIENT_CREDENTIALS, JWT_BEARER, Manifest
 from connectors.catalog.sync import sync_catalog
 from connectors.engine.http import SentRequest
 from connectors.models import Connector
+from connectors.oauth.client import OAuthError
 from connectors.oauth.grants import signed_assertion
 from connectors.selectors import connector_credentials
 from tests.oauth.conftest import API
@@ -284,6 +285,26 @@ def test_a_signed_assertion_verifies_with_the_public_key(service_key):
     assert claims["iss"] == "x@y" and "sub" not in claims and claims["scope"] == "a b"
     assert (claims["iat"], claims["exp"]) == (1_000_000, 1_003_600)
     assert jwt.get_unverified_header(assertion)["kid"] == "k1"
+
+
+def test_the_assertion_takes_a_key_pasted_without_its_line_breaks_and_names_a_bad_key_never_quoting_it(service_key):
+    """The grant signs with the same key reader as the `jwt` apply style: a key whose line breaks a one-line input
+    turned into spaces still signs; an unusable one is a permanent invalid_client that names the field only."""
+    from connectors.catalog import build_oauth_spec
+
+    oauth = build_oauth_spec(
+        {"grant": "jwt_bearer", "token_url": "https://oauth2.example.com/token", "jwt": {"claims": {"iss": "{iss}"}}}
+    )
+    flattened = service_key["private"].strip().replace("\n", " ")
+    assertion = signed_assertion(oauth, {"private_key": flattened, "iss": "x@y"})
+    claims = jwt.decode(assertion, service_key["public"], algorithms=["RS256"], options={"verify_aud": False})
+    assert claims["iss"] == "x@y"
+
+    body = service_key["private"].strip().splitlines()[5]
+    with pytest.raises(OAuthError) as caught:
+        signed_assertion(oauth, {"private_key": service_key["private"].replace(body, body[::-1]), "iss": "x@y"})
+    assert (caught.value.error, caught.value.permanent) == ("invalid_client", True)
+    assert "'private_key'" in caught.value.description and body not in str(caught.value.description)
 
 
 # --- Hosts derived from credentials -----------------------------------------------------------------------------
