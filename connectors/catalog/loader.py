@@ -90,6 +90,7 @@ def _check_semantics(data: dict[str, Any], *, path: Path | str) -> None:
     for index, scheme in enumerate(data["auth_schemes"]):
         _check_credential_aliases(scheme, where=f"{path}: $.auth_schemes[{index}].credential_aliases")
         _check_claims(scheme, where=f"{path}: $.auth_schemes[{index}].apply")
+        _check_account_lookup(scheme, where=f"{path}: $.auth_schemes[{index}].oauth")
     _check_aliases(data["entities"], path=path)
     _check_config_aliases(data.get("config_schema") or {}, path=path)
     built = build_manifest(data)
@@ -126,6 +127,17 @@ def _check_claims(scheme: Mapping[str, Any], *, where: str) -> None:
                 name = match.group(1)
                 if not name.startswith("config.") and name != FINGERPRINT and name not in fields:
                     raise ManifestError(f"{where}[{index}].jwt.claims.{claim}: {{{name}}} is not a credential field")
+
+
+def _check_account_lookup(scheme: Mapping[str, Any], *, where: str) -> None:
+    """An account lookup fills credential fields of its scheme, and needs a URL to ask."""
+    oauth = scheme.get("oauth") or {}
+    fields = set(scheme["credentials_schema"].get("properties") or {})
+    if bool(oauth.get("account_url")) != bool(oauth.get("account_fields")):
+        raise ManifestError(f"{where}: account_url and account_fields go together")
+    for name in oauth.get("account_fields") or {}:
+        if name not in fields:
+            raise ManifestError(f"{where}.account_fields.{name}: not a credential field of this scheme")
 
 
 def _check_config_aliases(schema: Mapping[str, Any], *, path: Path | str) -> None:
@@ -324,6 +336,7 @@ def build_oauth_spec(data: Mapping[str, Any], overrides: Mapping[str, Any] | Non
     values["scope_param"] = values.get("scope_param") or "scope"
     values["authorize_params"] = MappingProxyType(dict(values.get("authorize_params") or {}))
     values["token_response_fields"] = tuple(values.get("token_response_fields") or ())
+    values["account_fields"] = MappingProxyType(dict(values.get("account_fields") or {}))
     if values.get("jwt") is not None:
         values["jwt"] = _jwt_spec(values["jwt"])
     return OAuthSpec(**values)

@@ -122,7 +122,7 @@ class JwtSpec:
 class OAuthSpec:
     """A scheme's `oauth` block. URLs may hold `{config.x}` placeholders until the OAuth layer fills them in."""
 
-    URL_KEYS: ClassVar[tuple[str, ...]] = ("authorization_url", "token_url", "revoke_url")
+    URL_KEYS: ClassVar[tuple[str, ...]] = ("authorization_url", "token_url", "revoke_url", "account_url")
 
     authorization_url: str = ""  # empty for grants without a user (client_credentials, jwt_bearer)
     token_url: str = ""
@@ -143,6 +143,11 @@ class OAuthSpec:
     # False: access tokens are long-lived (no expiry, usually no refresh token); an `expires_in` of 0 means none.
     token_expires: bool = True
     jwt: JwtSpec | None = None  # jwt_bearer only
+    # What the token answer leaves out and the provider tells on a call after it (Mailchimp's data centre, Harvest's
+    # account id): fetched once per consent with the new access token; each credential field <- a path in the answer.
+    account_url: str | None = None
+    account_authorization: str = "Bearer {access_token}"
+    account_fields: Mapping[str, str] = field(default_factory=_empty)
 
     @property
     def uses_consent(self) -> bool:
@@ -470,16 +475,19 @@ class Manifest:
         return (self.config_schema or {}).get("properties") or {}
 
     def derived_config(self, credentials: Mapping[str, Any]) -> dict[str, Any]:
-        """Config values derived from the credentials: a config property's `derive` rule (`credential`, `pattern`)
-        takes the pattern's first group from that credential (Mailchimp's data centre is its API key's suffix,
-        `abc-us21` -> `us21`). A value set in the config still wins."""
+        """Config values derived from the credentials: a config property's `derive` rule (`credential`, `pattern`), or
+        the first of a list of them that matches, takes the pattern's first group from that credential (Mailchimp's
+        data centre is its API key's suffix, `abc-us21` -> `us21`, or its OAuth metadata's `dc`). A value set in the
+        config still wins."""
         out: dict[str, Any] = {}
         for name, prop in self.config_properties.items():
-            rule = prop.get("derive") if isinstance(prop, dict) else None
-            value = credentials.get(rule["credential"]) if rule else None
-            match = re.search(rule["pattern"], value) if rule and isinstance(value, str) else None
-            if match:
-                out[name] = match.group(1) if match.groups() else match.group(0)
+            rules = prop.get("derive") if isinstance(prop, dict) else None
+            for rule in [rules] if isinstance(rules, dict) else rules or ():  # one rule, or the first that matches
+                value = credentials.get(rule["credential"])
+                match = re.search(rule["pattern"], value) if isinstance(value, str) else None
+                if match:
+                    out[name] = match.group(1) if match.groups() else match.group(0)
+                    break
         return out
 
     def config_fallbacks(self, credentials: Mapping[str, Any]) -> dict[str, Any]:

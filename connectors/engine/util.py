@@ -12,7 +12,8 @@ _MISSING = object()
 
 
 def dig(data: Any, path: str | None, default: Any = None) -> Any:
-    """Value at a dotted path. Integer parts index lists, negative ones from the end (`data.-1.id`)."""
+    """Value at a dotted path. Integer parts index lists, negative ones from the end (`data.-1.id`); a `key=value`
+    part picks a list's first object whose `key` is `value` (`accounts.product=harvest.id`)."""
     if not path:
         return data
     current = data
@@ -22,6 +23,11 @@ def dig(data: Any, path: str | None, default: Any = None) -> Any:
         elif isinstance(current, list) and re.fullmatch(r"-?\d+", part):
             index = int(part)
             current = current[index] if -len(current) <= index < len(current) else _MISSING
+        elif isinstance(current, list) and "=" in part:
+            key, _, wanted = part.partition("=")
+            current = next(
+                (item for item in current if isinstance(item, Mapping) and scalar(item.get(key)) == wanted), _MISSING
+            )
         else:
             return default
         if current is _MISSING:

@@ -26,6 +26,7 @@ import requests
 
 from connectors.catalog.manifest import OAuthSpec
 from connectors.engine import http
+from connectors.engine.util import dig
 from core.errors import PatchbayError, UpstreamError
 
 DEFAULT_TIMEOUT = 10
@@ -231,6 +232,37 @@ def refresh_access_token(
     return _token_response(oauth, data)
 
 
+def fetch_account(
+    oauth: OAuthSpec,
+    access_token: str,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    session: http.HttpSession | None = None,
+) -> dict[str, str]:
+    """What the token answer leaves out, from the provider's account call (`account_url`, `account_fields`):
+    credential field -> value. {} when the scheme declares no such call. A value the answer lacks is a permanent
+    invalid_response that names the field (the user granted no account of the kind the connector needs)."""
+    if not oauth.account_url or not oauth.account_fields:
+        return {}
+    headers = {
+        "Accept": "application/json",
+        "User-Agent": USER_AGENT,
+        "Authorization": oauth.account_authorization.replace("{access_token}", access_token),
+    }
+    raw = _send("GET", oauth.account_url, headers, None, timeout=timeout, session=session)
+    data = _parse_body(raw)
+    if raw.status_code >= 400:
+        raise _error_from_response(raw, data, http.secret_forms([access_token]))
+    host = urlsplit(oauth.account_url).netloc
+    values: dict[str, str] = {}
+    for name, path in oauth.account_fields.items():
+        value = dig(data, path) if data is not None else None
+        if value is None or value == "" or isinstance(value, dict | list | bool):
+            raise OAuthError("invalid_response", f"{host} did not give the account's {name} ({path})", 200, True)
+        values[name] = str(value)
+    return values
+
+
 def revoke_token(
     oauth: OAuthSpec,
     *,
@@ -276,23 +308,7 @@ def _client_request(
 ) -> dict[str, Any]:
     headers, payload = _client_payload(oauth, params, client_id=client_id, client_secret=client_secret)
     host = urlsplit(url).netloc
-    try:
-        raw = http.send_once(
-            session or token_session(url),
-            method="POST",
-            url=url,
-            headers=headers,
-            body=payload,
-            timeout=timeout,
-            max_body_bytes=MAX_RESPONSE_BYTES,
-        )
-    except UpstreamError as exc:  # the only one the helper raises: response_too_large
-        raise OAuthError("invalid_response", f"oversized answer from {host}", exc.status_code, False) from None
-    except requests.Timeout as exc:
-        raise OAuthError("timeout", f"no answer from {host} within {timeout} s", None, False) from exc
-    except requests.RequestException as exc:
-        raise OAuthError("network_error", f"{type(exc).__name__} talking to {host}", None, False) from exc
-
+    raw = _send("POST", url, headers, payload, timeout=timeout, session=session)
     data = _parse_body(raw)
     status = raw.status_code
     if status >= 400 or (data is not None and "error" in data and "access_token" not in data):
@@ -302,6 +318,35 @@ def _client_request(
     if data is None:
         raise OAuthError("invalid_response", f"unreadable token response from {host}", status, False)
     return data
+
+
+def _send(
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    body: bytes | None,
+    *,
+    timeout: float,
+    session: http.HttpSession | None,
+) -> http.RawResponse:
+    """One request to the provider's OAuth host; network failures become transient OAuthErrors."""
+    host = urlsplit(url).netloc
+    try:
+        return http.send_once(
+            session or token_session(url),
+            method=method,
+            url=url,
+            headers=headers,
+            body=body,
+            timeout=timeout,
+            max_body_bytes=MAX_RESPONSE_BYTES,
+        )
+    except UpstreamError as exc:  # the only one the helper raises: response_too_large
+        raise OAuthError("invalid_response", f"oversized answer from {host}", exc.status_code, False) from None
+    except requests.Timeout as exc:
+        raise OAuthError("timeout", f"no answer from {host} within {timeout} s", None, False) from exc
+    except requests.RequestException as exc:
+        raise OAuthError("network_error", f"{type(exc).__name__} talking to {host}", None, False) from exc
 
 
 def _client_payload(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -221,9 +222,10 @@ def oauth_callback(
         if record.code_verifier_encrypted
         else None
     )
+    endpoints = oauth_endpoints(scheme, manifest, record.replication_config, existing)
     try:
         token = oauth_client.exchange_code(
-            oauth_endpoints(scheme, manifest, record.replication_config, existing),
+            endpoints,
             client_id=app.client_id,
             client_secret=app.client_secret,
             code=code,
@@ -243,6 +245,23 @@ def oauth_callback(
             ),
             None,
         )
+    try:
+        account = oauth_client.fetch_account(endpoints, token.access_token, timeout=settings.PATCHBAY_UPSTREAM_TIMEOUT)
+    except oauth_client.OAuthError as exc:
+        logger.warning("OAuth account lookup for %s failed: %s", definition.slug, exc.error)
+        return CallbackOutcome(
+            with_query(
+                back,
+                {
+                    "error": "account_lookup_failed",
+                    "error_description": f"{definition.name} did not say which account was authorised ({exc.error}"
+                    + (f": {exc.description})" if exc.description else ")"),
+                },
+            ),
+            None,
+        )
+    if account:  # stored with the token, and vetted with its other extra fields
+        token = dataclasses.replace(token, extra={**token.extra, **account})
     actor = Actor(user=record.actor_user, api_key=record.actor_api_key)
     try:
         # Checked before the transaction that stores it, so the refusal's audit entry survives.

@@ -80,6 +80,19 @@ def resource_body(manifest: Manifest) -> dict[str, Any]:
     return body
 
 
+def account_answer(scheme: AuthScheme) -> dict[str, Any]:
+    """The provider's account answer (`account_url`) with an example value at each field's path: `dc`, or
+    `accounts.product=harvest.id` -> {"accounts": [{"product": "harvest", "id": ...}]}."""
+    answer: dict[str, Any] = {}
+    for name, path in scheme.oauth.account_fields.items() if scheme.oauth else ():
+        node: Any = example_value(scheme.credential_properties.get(name) or {}, name)
+        for part in reversed(path.split(".")):
+            key, selects, wanted = part.partition("=")
+            node = [{key: wanted, **node}] if selects else {part: node}
+        answer |= node
+    return answer
+
+
 def token_places(scheme: AuthScheme) -> set[str]:
     """Where the apply rules put the access token, as the server's request log names it."""
     places = set()
@@ -131,12 +144,14 @@ def test_catalog_oauth_token_style(slug, scheme_key, api, settings, clean_oauth_
         rotate_refresh_token=oauth.rotates_refresh_token,
         drop_token_fields=dropped,
         extra_token_fields=extra,
-        resource_body=resource_body(manifest),
+        resource_body=resource_body(manifest) | account_answer(scheme),
     )
     urls = {"base_url": server.resource_url, "authorization_url": server.authorization_url}
     urls["token_url"] = server.token_url
     if oauth.revoke_url:
         urls["revoke_url"] = server.revoke_url
+    if oauth.account_url:
+        urls["account_url"] = f"{server.resource_url}/account"
     settings.PATCHBAY_CATALOG_OVERRIDES = {slug: urls}
     settings.PATCHBAY_PUBLIC_URL = "http://testserver"
     sync_catalog(verbosity=0)
@@ -199,6 +214,8 @@ def test_catalog_oauth_token_style(slug, scheme_key, api, settings, clean_oauth_
         assert connector.token_expires_at is None and "refresh_token" not in first
     for name in oauth.token_response_fields:
         assert first.get(name), f"{name} from the token response was not stored"
+    for name in oauth.account_fields:  # Mailchimp's data centre, Harvest's account id: asked for after consent
+        assert first.get(name) == example_value(scheme.credential_properties[name], name), name
 
     # The stored token is what the next execute sends, where the apply rules say, to the connector's host only.
     executed = execute_check(api, connector_id, manifest)
