@@ -365,6 +365,7 @@ def _action(entity: str, name: str, data: Mapping[str, Any], overrides: Mapping[
         headers=MappingProxyType(dict(data.get("headers") or {})),
         params=data.get("params"),
         records=data.get("records"),
+        record=data.get("record"),
         pagination=Pagination(**_known(Pagination, data.get("pagination"))),
         base_url=_overridden_url(data, overrides),
         idempotent=data.get("idempotent"),

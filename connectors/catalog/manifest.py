@@ -238,6 +238,7 @@ class Action:
     headers: Mapping[str, str] = field(default_factory=_empty)
     params: dict[str, Any] | None = None  # the JSON Schema of the caller's params, as declared
     records: str | None = None  # dotted path to the result in the response body
+    record: str | None = None  # dotted path, inside each listed item, to the object it wraps (Snap's sub-requests)
     pagination: Pagination = field(default_factory=Pagination)
     base_url: str | None = None  # replaces the manifest's (and scheme's) base_url for this action
     idempotent: bool | None = None  # as declared; `is_idempotent` has the default

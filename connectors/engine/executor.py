@@ -258,6 +258,8 @@ def _result(
     if action.response == "binary":
         body = binary_result(raw)
     records = dig(body, action.records) if action.records else body
+    if action.record and isinstance(records, list):
+        records = [_unwrapped(item, action.record) for item in records]
     if action.result_headers and body in (None, "", b""):
         records = {
             name: raw.headers.get(header) if raw.headers else None for name, header in action.result_headers.items()
@@ -274,6 +276,12 @@ def _result(
         duration_ms=exchange.log(None),
         rate_limit_remaining=int(remaining) if remaining and remaining.isdigit() else None,
     )
+
+
+def _unwrapped(item: Any, path: str) -> Any:
+    """The object a listed item wraps, or the item as sent when it has none (Snap's failed sub-request)."""
+    inner = dig(item, path)
+    return item if inner is None else inner
 
 
 def binary_result(raw: http.RawResponse) -> dict[str, Any]:

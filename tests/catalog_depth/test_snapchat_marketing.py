@@ -4,7 +4,7 @@
 Each case is written from Snap's reference, not from the manifest: the request the operation must send (GET under
 /v1, the OAuth access token as a bearer header, `limit` when paging) and what comes back: {"request_status":
 "SUCCESS", "<plural>": [{"sub_request_status": "SUCCESS", "<singular>": {...}}], "paging": {"next_link": ...}}.
-Lists return the wrappers; get returns the one object inside.
+Lists and get return the objects inside; a failed sub-request in a list comes back as Snap sent it.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def test_snapchat_operation(httpserver, vendor, entity, action, params, path, qu
     assert query_of(request) == query
     assert not vendor.bodies[-1]
     if action == "list":
-        assert [r[singular]["id"] for r in result.result] == ["a", "b"]
+        assert result.result == [{"id": "a", "name": "na"}, {"id": "b", "name": "nb"}]
         assert result.has_next_page is True and result.end_cursor
     else:
         assert result.result == {"id": "a", "name": "na"}
@@ -131,8 +131,17 @@ def test_next_page_follows_next_link_on_the_same_host(httpserver, vendor, entity
     last = _run(httpserver, entity, action, {**params, "cursor": first.end_cursor})
     assert (vendor.requests[1].path, query_of(vendor.requests[1])) == (path, {"cursor": "Q1VSU09S", "limit": "50"})
     assert vendor.requests[1].headers["Authorization"] == f"Bearer {TOKEN}"
-    assert [r[singular]["id"] for r in last.result] == ["b"]
+    assert [r["id"] for r in last.result] == ["b"]
     assert (last.has_next_page, last.end_cursor) == (False, None)
+
+
+def test_a_failed_sub_request_in_a_list_comes_back_as_snap_sent_it(httpserver, vendor) -> None:
+    failed = {"sub_request_status": "ERROR", "sub_request_error_reason": "Campaign 'b' is not accessible."}
+    answer = _answer("campaigns", "campaign", ["a"])
+    answer["campaigns"].append(failed)
+    vendor.answer(answer)
+    result = _run(httpserver, "campaigns", "list", {"ad_account_id": ACC})
+    assert result.result == [{"id": "a", "name": "na"}, failed]
 
 
 def test_a_next_link_to_another_host_or_path_is_no_next_page(httpserver, vendor) -> None:
