@@ -201,6 +201,15 @@ def main() -> None:
     port = free_port()
     gunicorn = start_gunicorn(env, port, args.workers, args.threads)
     try:
+        # The floor of any answer through gunicorn and Django's middleware: a view that touches nothing.
+        floor = requests.Session()
+        measure(
+            "gunicorn, GET /healthz",
+            lambda: floor.get(f"http://127.0.0.1:{port}/healthz"),
+            args.n,
+            args.concurrency,
+            results,
+        )
         measure("patchbay, in-process tasks", through(port), args.n, args.concurrency, results)
     finally:
         gunicorn.send_signal(signal.SIGTERM)
@@ -240,6 +249,8 @@ def main() -> None:
     airbyte = added.get("airbyte in-process (stripe)")
     if in_process is not None and airbyte is not None:
         print(f"  in-process added / airbyte added   {in_process:.2f} / {airbyte:.2f} ms  (target: at most 2x)")
+    if in_process is not None and "gunicorn, GET /healthz" in added:
+        print(f"  ... of which the HTTP hop alone    +{added['gunicorn, GET /healthz']:.2f} ms  (GET /healthz)")
     if in_process is not None:
         share = results["patchbay, in-process tasks"]["concurrent"]["rps"] / direct["concurrent"]["rps"]
         print(f"  gunicorn throughput / direct       {share:.2f}  (target: at least 0.25)")

@@ -143,25 +143,27 @@ class TokenEndpoint(BaseHTTPRequestHandler):
         pass
 
 
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU a process has used so far (Linux /proc; 0 elsewhere). Steadier than refreshes per second
-    on a machine shared with other work."""
+def process_cpu_seconds(pid: int, *, reaped_children: bool = False) -> float:
+    """User + system CPU a process has used so far (Linux /proc; 0 elsewhere), with that of its children that have
+    exited when asked. Steadier than refreshes per second on a machine shared with other work."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if reaped_children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def postgres_cpu_seconds() -> float:
-    """CPU used so far by every PostgreSQL server process on this machine (the bench's database is local); an
-    estimate that also counts anything else the server does meanwhile (autovacuum, checkpoints)."""
+    """CPU used so far by every PostgreSQL server process on this machine (the bench's database is local), backends
+    whose connection has closed included (the postmaster counts its reaped children); an estimate that also counts
+    anything else the server does meanwhile (autovacuum, checkpoints)."""
     total = 0.0
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 if (entry / "comm").read_text().strip().startswith("postgres"):
-                    total += process_cpu_seconds(int(entry.name))
+                    total += process_cpu_seconds(int(entry.name), reaped_children=True)
             except OSError:
                 continue
     return total
