@@ -218,6 +218,11 @@ def select_auth_scheme(manifest: Manifest, credentials: dict[str, Any], *, reque
     best = _best_of(exact) or _best_of(loose)
     if best is not None:
         return best
+    # Nothing complete, but only one scheme knows every field sent: it is the one meant, and validation names what it
+    # still needs (Google Ads OAuth credentials without the developer token) instead of "no scheme matches".
+    fitting = [s for s in schemes if seen[s.key] and set(seen[s.key]) <= set(s.credential_properties)]
+    if len(fitting) == 1:
+        return fitting[0]
     if len(schemes) == 1:
         return schemes[0]
     raise _no_scheme_matches(schemes, "credentials")

@@ -211,6 +211,18 @@ def test_the_developer_token_is_required_and_secret(manifests) -> None:
     assert "credentials.developer_token" in {e.field for e in caught.value.errors}
 
 
+def test_service_account_credentials_pick_their_scheme_and_partial_ones_are_named(manifests) -> None:
+    key = '{"type": "service_account", "client_email": "ads@p.iam.gserviceaccount.com", "private_key": "k"}'
+    scheme, _ = validate_credentials(manifests[SLUG], {"service_account_info": key, "developer_token": DEV})
+    assert scheme.key == "service_account"
+    with pytest.raises(InvalidInput) as caught:  # only the service-account scheme knows the key field
+        validate_credentials(manifests[SLUG], {"service_account_info": key})
+    assert {e.field for e in caught.value.errors} == {"credentials.developer_token"}
+    with pytest.raises(InvalidInput) as caught:  # a developer token alone could belong to either
+        validate_credentials(manifests[SLUG], {"developer_token": DEV})
+    assert {e.field for e in caught.value.errors} == {"credentials"}
+
+
 def test_a_missing_access_token_fails_before_any_call(httpserver, vendor) -> None:
     with pytest.raises(OperationInputError) as caught:
         _run(httpserver, "accessible_customers", "list", {}, credentials=CREDENTIALS)

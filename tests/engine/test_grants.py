@@ -195,6 +195,8 @@ def test_jwt_bearer_grant(slug, scheme_key, api, settings, clean_oauth_server, o
     server.configure(resource_body={})
     key_json = scheme.oauth.jwt.key_json
     credentials = {key_json: key_file(service_key, email), "subject": "alice@example.com"}
+    # What else the scheme requires (Google Ads' developer token) is a plain value here.
+    credentials |= {name: f"{name}-value" for name in scheme.credentials_schema["required"] if name not in credentials}
     created = api.post(
         f"{API}/connectors",
         {"connector_type": slug, "name": slug, "auth_scheme": scheme_key, "credentials": credentials},
