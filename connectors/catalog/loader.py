@@ -119,6 +119,8 @@ def _check_claims(scheme: Mapping[str, Any], *, where: str) -> None:
             continue
         if spec.get("private_key", "private_key") not in fields:
             raise ManifestError(f"{where}[{index}].jwt.private_key: not a credential field of this scheme")
+        if spec.get("passphrase") and spec["passphrase"] not in fields:
+            raise ManifestError(f"{where}[{index}].jwt.passphrase: not a credential field of this scheme")
         for claim, template in (spec.get("claims") or {}).items():
             for match in CLAIM_PLACEHOLDER.finditer(template):
                 unknown = [f for f in match.group(2).split("|")[1:] if f not in CLAIM_FILTERS]

@@ -110,6 +110,7 @@ class JwtSpec:
     (plus the fields of the JSON document in `key_json`, a pasted service-account key) and `{token_url}`."""
 
     private_key: str = "private_key"  # the credential (or key-JSON) field holding the PEM private key
+    passphrase: str | None = None  # the credential field holding an encrypted key's passphrase, when one may be given
     key_id: str | None = None  # the field whose value goes in the JWT header's `kid`
     key_json: str | None = None  # a credential holding a whole JSON key file (Google's service account JSON)
     algorithm: str = "RS256"

@@ -175,7 +175,7 @@ def _jwt(rule: ApplyRule, credentials: dict[str, Any], config: Mapping[str, Any]
     """A JWT signed here for this call with the credential's private key (Snowflake's KEYPAIR_JWT): no token
     endpoint, nothing stored. Claims are the rule's templates plus iat and exp."""
     spec = rule.jwt or JwtSpec()
-    key = private_key(credentials, spec.private_key)
+    key = private_key(credentials, spec.private_key, passphrase=spec.passphrase)
     values = {
         **{f"config.{k}": v for k, v in config.items()},
         **credentials,
@@ -228,10 +228,11 @@ def _claim(template: str, values: Mapping[str, Any]) -> str:
 _PEM = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.S)
 
 
-def private_key(credentials: Mapping[str, Any], name: str) -> Any:
+def private_key(credentials: Mapping[str, Any], name: str, *, passphrase: str | None = None) -> Any:
     """The private key in credential field `name`, read from PEM. Pasted forms are forgiven: escaped newlines
     (`\\n`), line breaks a single-line input turned into spaces or dropped, the base64 body without its BEGIN/END
-    lines. Errors name the field, never the key."""
+    lines. An encrypted PKCS#8 key is decrypted with the credential field `passphrase` names, when the scheme has
+    one. Errors name the fields, never the key or the passphrase."""
     raw = credentials.get(name)
     if not isinstance(raw, str) or not raw.strip():
         raise OperationInputError(
@@ -242,15 +243,23 @@ def private_key(credentials: Mapping[str, Any], name: str) -> Any:
     text = raw.replace("\\n", "\n").strip()
     match = _PEM.search(text)
     label, body = (match.group(1), match.group(2)) if match else ("PRIVATE KEY", text)
-    if "ENCRYPTED" in label or "Proc-Type:" in body:
+    if "Proc-Type:" in body:
+        raise _key_error(name, "is in OpenSSL's legacy encrypted format: convert it to PKCS#8 (openssl pkcs8 -topk8)")
+    secret = credentials.get(passphrase) if passphrase else None
+    if "ENCRYPTED" in label and not secret:
+        if passphrase:
+            raise _key_error(name, f"is encrypted: give its passphrase in {passphrase!r}")
         raise _key_error(name, "is encrypted: paste the unencrypted PKCS#8 key (openssl pkcs8 -nocrypt)")
     body = re.sub(r"\s+", "", body)
     lines = "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
     pem = f"-----BEGIN {label}-----\n{lines}\n-----END {label}-----\n"
+    password = str(secret).encode() if "ENCRYPTED" in label else None
     try:
-        return serialization.load_pem_private_key(pem.encode("ascii", "replace"), password=None)
+        return serialization.load_pem_private_key(pem.encode("ascii", "replace"), password=password)
     except (ValueError, TypeError):
-        raise _key_error(name, "is not a readable PEM private key (unencrypted PKCS#8)") from None
+        if password is not None:
+            raise _key_error(name, f"could not be decrypted with the passphrase in {passphrase!r}") from None
+        raise _key_error(name, "is not a readable PEM private key (PKCS#8)") from None
 
 
 def sign_jwt(

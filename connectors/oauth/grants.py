@@ -92,7 +92,7 @@ def signed_assertion(oauth: OAuthSpec, credentials: Mapping[str, Any], *, now: f
         claims[spec.scope_claim] = (oauth.scope_separator or " ").join(oauth.scopes)
     claims["jti"] = uuid.uuid4().hex
     try:
-        key = private_key(values, spec.private_key)
+        key = private_key(values, spec.private_key, passphrase=spec.passphrase)
         return sign_jwt(spec, claims, key, key_id=values.get(spec.key_id) if spec.key_id else None, now=now)
     except OperationInputError as exc:
         # A token request never went out: the connector needs new credentials. The message names the field only.

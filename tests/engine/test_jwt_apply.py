@@ -156,6 +156,30 @@ def test_an_unreadable_key_is_named_never_quoted(httpserver, vendor, private_key
     assert vendor.requests == []
 
 
+def test_an_encrypted_key_signs_with_its_passphrase_and_a_wrong_one_is_named(httpserver, vendor, key) -> None:
+    encrypted = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"correct horse"),
+    ).decode()
+    assert "BEGIN ENCRYPTED PRIVATE KEY" in encrypted
+    vendor.answer(OK)
+    credentials = {"user": "jsmith", "private_key": encrypted, "private_key_password": "correct horse"}
+    run(httpserver, credentials, auth_scheme="key_pair")
+    token = vendor.last.headers["Authorization"].removeprefix("Bearer ")
+    assert jwt.decode(token, key.public_key(), algorithms=["RS256"])["iss"].endswith(fingerprint(key))
+    assert_key_never_sent(vendor, encrypted)
+    assert not any("correct horse" in v for v in vendor.last.headers.values())
+
+    for password, problem in (("wrong horse", "could not be decrypted with the passphrase in 'private_key_password'"),
+                              ("", "is encrypted: give its passphrase in 'private_key_password'")):  # fmt: skip
+        with pytest.raises(OperationInputError) as caught:
+            run(httpserver, {**credentials, "private_key_password": password}, auth_scheme="key_pair")
+        assert problem in str(caught.value) and "horse" not in str(caught.value)
+        assert [e["field"] for e in caught.value.errors] == ["credentials.private_key"]
+    assert len(vendor.requests) == 1
+
+
 def test_missing_fields_fail_before_any_call(httpserver, vendor, pem) -> None:
     with pytest.raises(OperationInputError) as caught:
         run(httpserver, {"user": "jsmith", "private_key": ""}, auth_scheme="key_pair")
