@@ -27,6 +27,17 @@ def use_oauthtest_type(settings, server, public_url: str) -> None:
     sync_catalog(verbosity=0)
 
 
+def serve_catalog_type(settings, api, client, slug: str, urls: dict[str, str]) -> None:
+    """Point catalog type `slug` at the test server (`urls`: its PATCHBAY_CATALOG_OVERRIDES) and register the server's
+    `client` as this workspace's OAuth app for it."""
+    settings.PATCHBAY_CATALOG_OVERRIDES = {slug: urls}
+    settings.PATCHBAY_PUBLIC_URL = "http://testserver"
+    sync_catalog(verbosity=0)
+    app = {"client_id": client.client_id, "client_secret": client.client_secret, "scopes": ["read"]}
+    put = api.client.put(f"{API}/oauth-apps/{slug}", app, content_type="application/json", headers=api._headers(None))
+    assert put.status_code == 200, put.json()
+
+
 @pytest.fixture
 def provider(settings, clean_oauth_server):  # noqa: F811
     """The loopback OAuth server as a Patchbay connector type, with this workspace's OAuth app registered."""

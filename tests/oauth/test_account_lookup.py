@@ -9,11 +9,10 @@ import pytest
 
 from connectors.catalog import manifest_for
 from connectors.catalog.loader import BUILTIN_DIR, ManifestError, load_file, validate_manifest
-from connectors.catalog.sync import sync_catalog
 from connectors.engine.util import dig
 from connectors.models import Connector
 from connectors.selectors import connector_credentials
-from tests.oauth.conftest import API
+from tests.oauth.conftest import API, serve_catalog_type
 
 pytestmark = pytest.mark.django_db
 
@@ -30,19 +29,9 @@ def connect(api, settings, server, slug: str, account_body: dict) -> dict:
     """Authorize -> consent -> callback for a catalog type pointed at the test server; returns the callback's query."""
     client = server.create_client("http://testserver/oauth/callback", client_auth="any", pkce_required=False)
     server.configure(resource_body=account_body, rotate_refresh_token=False)
-    settings.PATCHBAY_CATALOG_OVERRIDES = {
-        slug: {
-            "base_url": server.resource_url,
-            "authorization_url": server.authorization_url,
-            "token_url": server.token_url,
-            "account_url": f"{server.resource_url}/account",
-        }
-    }
-    settings.PATCHBAY_PUBLIC_URL = "http://testserver"
-    sync_catalog(verbosity=0)
-    app = {"client_id": client.client_id, "client_secret": client.client_secret, "scopes": ["read"]}
-    put = api.client.put(f"{API}/oauth-apps/{slug}", app, content_type="application/json", headers=api._headers(None))
-    assert put.status_code == 200, put.json()
+    urls = {"base_url": server.resource_url, "authorization_url": server.authorization_url}
+    urls |= {"token_url": server.token_url, "account_url": f"{server.resource_url}/account"}
+    serve_catalog_type(settings, api, client, slug, urls)
     started = api.post(
         f"{API}/connectors/oauth/initiate",
         {"connector_type": slug, "auth_scheme": "oauth", "name": slug, "redirect_url": "https://app.example.com/done"},

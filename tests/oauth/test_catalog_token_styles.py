@@ -21,12 +21,11 @@ from django.utils import timezone
 
 from connectors.catalog.loader import BUILTIN_DIR, load_catalog
 from connectors.catalog.manifest import AuthScheme, Manifest
-from connectors.catalog.sync import sync_catalog
 from connectors.engine.auth import fields_used
 from connectors.engine.http import SentRequest
 from connectors.models import Connector
 from connectors.selectors import connector_credentials
-from tests.oauth.conftest import API
+from tests.oauth.conftest import API, serve_catalog_type
 
 pytestmark = pytest.mark.django_db
 
@@ -152,12 +151,7 @@ def test_catalog_oauth_token_style(slug, scheme_key, api, settings, clean_oauth_
         urls["revoke_url"] = server.revoke_url
     if oauth.account_url:
         urls["account_url"] = f"{server.resource_url}/account"
-    settings.PATCHBAY_CATALOG_OVERRIDES = {slug: urls}
-    settings.PATCHBAY_PUBLIC_URL = "http://testserver"
-    sync_catalog(verbosity=0)
-    app = {"client_id": client.client_id, "client_secret": client.client_secret, "scopes": ["read"]}
-    put = api.client.put(f"{API}/oauth-apps/{slug}", app, content_type="application/json", headers=api._headers(None))
-    assert put.status_code == 200, put.json()
+    serve_catalog_type(settings, api, client, slug, urls)
 
     # Authorize -> consent -> callback -> code exchange.
     started = api.post(
