@@ -42,7 +42,9 @@ def redis_url() -> str | None:
 
 
 def using_postgres() -> bool:
-    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
 
 
 def chromium_path() -> str | None:
