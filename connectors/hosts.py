@@ -29,7 +29,7 @@ def allow_http_hosts() -> frozenset[str]:
 
 def host_values(manifest: Manifest, *, config: dict[str, Any], credentials: dict[str, Any]) -> dict[str, Any]:
     """The current value of each host field, with config defaults filled in: compare two to spot a move."""
-    defaults = manifest.config_fallbacks(credentials)
+    defaults = manifest.config_fallbacks(credentials, config)
     out: dict[str, Any] = {}
     for field in sorted(manifest.host_fields()):
         source, _, name = field.partition(".")
@@ -55,7 +55,7 @@ def host_errors(
                 template,
                 config=config,
                 credentials=credentials,
-                config_defaults=manifest.config_fallbacks(credentials),
+                config_defaults=manifest.config_fallbacks(credentials, config),
                 allowed_hosts=manifest.allowed_hosts,
                 allow_http_hosts=allow_http_hosts(),
             )

@@ -93,6 +93,7 @@ def _check_semantics(data: dict[str, Any], *, path: Path | str) -> None:
         _check_account_lookup(scheme, where=f"{path}: $.auth_schemes[{index}].oauth")
     _check_aliases(data["entities"], path=path)
     _check_config_aliases(data.get("config_schema") or {}, path=path)
+    _check_config_derivations(data.get("config_schema") or {}, path=path)
     built = build_manifest(data)
     _check_whole_body(built, path=path)
     _check_media(built, path=path)
@@ -140,6 +141,18 @@ def _check_account_lookup(scheme: Mapping[str, Any], *, where: str) -> None:
     for name in oauth.get("account_fields") or {}:
         if name not in fields:
             raise ManifestError(f"{where}.account_fields.{name}: not a credential field of this scheme")
+
+
+def _check_config_derivations(schema: Mapping[str, Any], *, path: Path | str) -> None:
+    """A `{config, values}` derive rule reads another config property of this manifest."""
+    props = schema.get("properties") or {}
+    for name, prop in props.items():
+        rules = prop.get("derive") if isinstance(prop, dict) else None
+        for rule in [rules] if isinstance(rules, dict) else rules or ():
+            source = rule.get("config")
+            if source is not None and (source == name or source not in props):
+                where = f"{path}: $.config_schema.properties.{name}.derive"
+                raise ManifestError(f"{where}: {source!r} is not another config field of this manifest")
 
 
 def _check_config_aliases(schema: Mapping[str, Any], *, path: Path | str) -> None:

@@ -476,25 +476,38 @@ class Manifest:
     def config_properties(self) -> Mapping[str, Any]:
         return (self.config_schema or {}).get("properties") or {}
 
-    def derived_config(self, credentials: Mapping[str, Any]) -> dict[str, Any]:
-        """Config values derived from the credentials: a config property's `derive` rule (`credential`, `pattern`), or
-        the first of a list of them that matches, takes the pattern's first group from that credential (Mailchimp's
-        data centre is its API key's suffix, `abc-us21` -> `us21`, or its OAuth metadata's `dc`). A value set in the
-        config still wins."""
+    def derived_config(self, credentials: Mapping[str, Any], config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Config values derived from the credentials or from other config: a config property's `derive` rule, or
+        the first of a list of them that gives a value. `{credential, pattern}` takes the pattern's first group from
+        that credential (Mailchimp's data centre is its API key's suffix, `abc-us21` -> `us21`, or its OAuth
+        metadata's `dc`); `{config, values}` looks another config value (or its default) up in `values` (Zoho's
+        accounts domain for its data centre: `ca` -> `zohocloud.ca`). A value set in the config still wins."""
+        config = config or {}
         out: dict[str, Any] = {}
         for name, prop in self.config_properties.items():
             rules = prop.get("derive") if isinstance(prop, dict) else None
             for rule in [rules] if isinstance(rules, dict) else rules or ():  # one rule, or the first that matches
-                value = credentials.get(rule["credential"])
-                match = re.search(rule["pattern"], value) if isinstance(value, str) else None
-                if match:
-                    out[name] = match.group(1) if match.groups() else match.group(0)
+                value = self._derived(rule, credentials, config)
+                if value is not None:
+                    out[name] = value
                     break
         return out
 
-    def config_fallbacks(self, credentials: Mapping[str, Any]) -> dict[str, Any]:
-        """What an unset config property stands for: its value derived from the credentials, else its default."""
-        return {**self.config_defaults, **self.derived_config(credentials)}
+    def _derived(self, rule: Mapping[str, Any], credentials: Mapping[str, Any], config: Mapping[str, Any]) -> Any:
+        if "config" in rule:
+            source = config.get(rule["config"])
+            source = self.config_defaults.get(rule["config"]) if source in (None, "") else source
+            return rule["values"].get(str(source)) if source is not None else None
+        value = credentials.get(rule["credential"])
+        match = re.search(rule["pattern"], value) if isinstance(value, str) else None
+        return (match.group(1) if match.groups() else match.group(0)) if match else None
+
+    def config_fallbacks(
+        self, credentials: Mapping[str, Any], config: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """What an unset config property stands for: its value derived from the credentials or the rest of the
+        config, else its default."""
+        return {**self.config_defaults, **self.derived_config(credentials, config)}
 
     @property
     def config_defaults(self) -> dict[str, Any]:

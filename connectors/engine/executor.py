@@ -75,7 +75,9 @@ def execute_operation(
     if validate:
         _check_params(manifest, entity, action, params)
     scheme = select_scheme(manifest, auth_scheme, credentials)
-    auth = apply_credentials(scheme, credentials, config, config_defaults=manifest.config_fallbacks(credentials))
+    auth = apply_credentials(
+        scheme, credentials, config, config_defaults=manifest.config_fallbacks(credentials, config)
+    )
     call = prepare_call(
         manifest=manifest,
         action=spec,

@@ -124,7 +124,7 @@ def proxy_call(
     path = check_path(request.path)
     scheme = select_scheme(manifest, auth_scheme, credentials or {})
     auth = apply_credentials(
-        scheme, credentials or {}, config, config_defaults=manifest.config_fallbacks(credentials or {})
+        scheme, credentials or {}, config, config_defaults=manifest.config_fallbacks(credentials or {}, config)
     )
     base = base_url(manifest, scheme.base_url or manifest.base_url, config or {}, credentials or {}, allow_http_hosts)
     headers = {"Accept": "application/json", **config_headers(manifest, config or {})}

@@ -112,7 +112,7 @@ def base_url(
             template,
             config=config,
             credentials=credentials,
-            config_defaults=manifest.config_fallbacks(credentials),  # Mailchimp's data centre from its API key
+            config_defaults=manifest.config_fallbacks(credentials, config),  # Mailchimp's data centre, Zoho's accounts
             allowed_hosts=manifest.allowed_hosts,
             allow_http_hosts=allow_http_hosts,
         )

@@ -60,7 +60,7 @@ def oauth_endpoints(
             url,
             config=config or {},
             credentials=credentials or {},
-            config_defaults=manifest.config_defaults,
+            config_defaults=manifest.config_fallbacks(credentials or {}, config or {}),
             allow_http_hosts=allow_http_hosts(),
         )
         for key, url in scheme.oauth.urls().items()

@@ -135,3 +135,19 @@ def test_a_config_header_value_cannot_smuggle_a_header() -> None:
     with pytest.raises(OperationInputError) as caught:
         config_headers(build_manifest(BASE), {"tenant": "acme\r\nX-Evil: 1"})
     assert caught.value.errors[0]["field"] == "replication_config.tenant"
+
+
+def test_a_config_value_may_follow_another_and_only_another_of_this_manifest() -> None:
+    """`derive: {config, values}`: the value another config field (or its default) maps to, unless set itself."""
+    region = {"type": "string", "enum": ["us", "ca"], "default": "us"}
+    host = {"type": "string", "derive": {"config": "region", "values": {"us": "us.example", "ca": "cloud.example"}}}
+    data = manifest_data(config_schema={"type": "object", "properties": {"region": region, "host": host}})
+    validate_manifest(data, path="billing.yaml")
+    manifest = build_manifest(data)
+    assert manifest.config_fallbacks({}, {})["host"] == "us.example"
+    assert manifest.config_fallbacks({}, {"region": "ca"})["host"] == "cloud.example"
+    assert manifest.derived_config({}, {"region": "eu"}) == {}  # no mapping: nothing derived
+
+    data["config_schema"]["properties"]["host"]["derive"]["config"] = "zone"
+    with pytest.raises(ManifestError, match="host.derive: 'zone' is not another config field"):
+        validate_manifest(data, path="billing.yaml")

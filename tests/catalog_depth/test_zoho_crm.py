@@ -173,6 +173,7 @@ def test_zohos_bounds_are_enforced_before_any_call(manifests, entity, action, pa
         ({"dc_region": "com.au"}, "https://www.zohoapis.com.au"),
         ({"dc_region": "uk"}, "https://www.zohoapis.uk"),
         ({"dc_region": "com.cn", "environment": "Production"}, "https://www.zohoapis.com.cn"),
+        ({"dc_region": "ca"}, "https://www.zohoapis.ca"),
     ],
 )
 def test_calls_go_to_the_organizations_data_centre(manifests, config, host) -> None:
@@ -190,10 +191,28 @@ def test_unknown_data_centres_and_environments_are_refused(manifests, config) ->
         validate_replication_config(manifests["zoho-crm"], config)
 
 
-def test_oauth_goes_to_the_data_centres_accounts_server() -> None:
+@pytest.mark.parametrize(
+    ("config", "accounts"),
+    [
+        ({}, "https://accounts.zoho.com"),
+        ({"dc_region": "eu"}, "https://accounts.zoho.eu"),
+        ({"dc_region": "uk"}, "https://accounts.zoho.uk"),
+        ({"dc_region": "ca"}, "https://accounts.zohocloud.ca"),  # Canada's accounts host is not zoho.ca
+        ({"dc_region": "eu", "accounts_domain": "zoho.com"}, "https://accounts.zoho.com"),  # set: it wins
+    ],
+)
+def test_oauth_goes_to_the_data_centres_accounts_server(manifests, config, accounts) -> None:
+    from connectors.oauth.apps import oauth_endpoints
+
+    manifest = manifests["zoho-crm"]
+    oauth = oauth_endpoints(manifest.oauth_scheme(), manifest, validate_replication_config(manifest, config))
+    assert oauth.authorization_url == f"{accounts}/oauth/v2/auth"
+    assert oauth.token_url == f"{accounts}/oauth/v2/token"
+    assert oauth.revoke_url == f"{accounts}/oauth/v2/token/revoke"
+
+
+def test_oauth_details() -> None:
     oauth = build_manifest(RAW["zoho-crm"]).oauth_scheme().oauth
-    assert oauth.token_url == "https://accounts.zoho.{config.dc_region}/oauth/v2/token"
-    assert oauth.authorization_url == "https://accounts.zoho.{config.dc_region}/oauth/v2/auth"
     assert oauth.scope_separator == ","
     assert dict(oauth.authorize_params) == {"access_type": "offline", "prompt": "consent"}
     assert oauth.rotates_refresh_token is False
