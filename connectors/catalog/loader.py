@@ -34,6 +34,7 @@ from .manifest import (
     OAuthSpec,
     Pagination,
     RateLimit,
+    derive_rules,
 )
 
 if TYPE_CHECKING:
@@ -147,8 +148,7 @@ def _check_config_derivations(schema: Mapping[str, Any], *, path: Path | str) ->
     """A `{config, values}` derive rule reads another config property of this manifest."""
     props = schema.get("properties") or {}
     for name, prop in props.items():
-        rules = prop.get("derive") if isinstance(prop, dict) else None
-        for rule in [rules] if isinstance(rules, dict) else rules or ():
+        for rule in derive_rules(prop):
             source = rule.get("config")
             if source is not None and (source == name or source not in props):
                 where = f"{path}: $.config_schema.properties.{name}.derive"

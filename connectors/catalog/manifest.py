@@ -104,6 +104,12 @@ class ApplyRule:
         return [n for n in names if not n.startswith("config.") and n != FINGERPRINT]
 
 
+def derive_rules(prop: Any) -> list[Mapping[str, Any]]:
+    """A config property's `derive` rules: none, the one it declares, or its list of them in order."""
+    rules = prop.get("derive") if isinstance(prop, Mapping) else None
+    return [rules] if isinstance(rules, Mapping) else list(rules or ())
+
+
 @dataclass(frozen=True, slots=True)
 class JwtSpec:
     """How a `jwt_bearer` scheme signs its assertion (RFC 7523 2.1). Claim values are templates over the credentials
@@ -485,8 +491,7 @@ class Manifest:
         config = config or {}
         out: dict[str, Any] = {}
         for name, prop in self.config_properties.items():
-            rules = prop.get("derive") if isinstance(prop, dict) else None
-            for rule in [rules] if isinstance(rules, dict) else rules or ():  # one rule, or the first that matches
+            for rule in derive_rules(prop):  # the first that gives a value
                 value = self._derived(rule, credentials, config)
                 if value is not None:
                     out[name] = value
